@@ -1,0 +1,257 @@
+//! The schema as replayed from the DDL seen so far: tables, columns, constraints and
+//! indexes, and whether each relation was created by the migrations being linted.
+
+use std::collections::HashMap;
+
+use super::model::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Created by a statement of the migration set being linted (file index).
+    Created { file: usize },
+    /// Known from context (`--schema`, earlier migrations replayed with `--diff`).
+    Existing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub ty: Option<TypeName>,
+    pub not_null: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    pub name: Option<String>,
+    pub kind: ConstraintKind,
+    pub validated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub name: Name,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+    pub origin: Origin,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    /// A validated `CHECK (col IS NOT NULL)`: lets SET NOT NULL skip its scan (PG ≥ 12).
+    pub fn has_valid_not_null_check(&self, column: &str) -> bool {
+        self.constraints.iter().any(|c| {
+            c.validated
+                && matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col) } if col == column)
+        })
+    }
+
+    /// A validated PostgreSQL 18 `NOT NULL` constraint on the column.
+    pub fn has_valid_not_null_constraint(&self, column: &str) -> bool {
+        self.constraints.iter().any(|c| {
+            c.validated
+                && matches!(&c.kind, ConstraintKind::NotNull { column: col } if col == column)
+        })
+    }
+
+    pub fn has_valid_check(&self) -> bool {
+        self.constraints
+            .iter()
+            .any(|c| c.validated && matches!(c.kind, ConstraintKind::Check { .. }))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub name: Name,
+    pub table: Name,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Catalog {
+    tables: HashMap<Name, Table>,
+    indexes: HashMap<Name, Index>,
+    /// Other relations (views, sequences, types…) created in this run.
+    created_objects: HashMap<Name, usize>,
+}
+
+impl Catalog {
+    pub fn table(&self, name: &Name) -> Option<&Table> {
+        self.tables.get(&name.key())
+    }
+
+    pub fn index(&self, name: &Name) -> Option<&Index> {
+        self.indexes.get(&name.key())
+    }
+
+    /// Whether `name` (a table, index or other relation) was created by the linted migrations.
+    pub fn is_new(&self, name: &Name) -> bool {
+        let key = name.key();
+        let created = |origin: Origin| matches!(origin, Origin::Created { .. });
+        self.tables.get(&key).is_some_and(|t| created(t.origin))
+            || self.indexes.get(&key).is_some_and(|i| created(i.origin))
+            || self.created_objects.contains_key(&key)
+    }
+
+    /// The table an index belongs to, when the index is known.
+    pub fn table_of_index(&self, index: &Name) -> Option<&Name> {
+        self.index(index).map(|i| &i.table)
+    }
+
+    /// Replays one action. `origin` says whether it comes from the linted set.
+    pub fn apply(&mut self, kind: &ActionKind, origin: Origin) {
+        match kind {
+            ActionKind::CreateTable {
+                table,
+                columns,
+                constraints,
+                ..
+            } => {
+                let mut t = Table {
+                    name: table.clone(),
+                    columns: Vec::new(),
+                    constraints: Vec::new(),
+                    origin,
+                };
+                for column in columns {
+                    add_column(&mut t, column);
+                }
+                for c in constraints {
+                    add_constraint(&mut t, c);
+                }
+                self.tables.insert(table.key(), t);
+            }
+            ActionKind::CreateIndex(index) => {
+                let name = index
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}_idx", index.table.name));
+                let key = Name::new(index.table.key().schema.as_deref(), &name);
+                self.indexes.insert(
+                    key.clone(),
+                    Index {
+                        name: key,
+                        table: index.table.clone(),
+                        columns: index.columns.clone(),
+                        unique: index.unique,
+                        origin,
+                    },
+                );
+            }
+            ActionKind::AlterTable { table, op } => self.apply_alter(table, op),
+            ActionKind::Drop {
+                names,
+                kind: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
+                ..
+            } => {
+                for n in names {
+                    self.tables.remove(&n.key());
+                    self.created_objects.remove(&n.key());
+                }
+            }
+            ActionKind::DropIndex { names, .. } => {
+                for n in names {
+                    self.indexes.remove(&n.key());
+                }
+            }
+            ActionKind::CreateObject { name, .. } => {
+                if let Origin::Created { file } = origin {
+                    self.created_objects.insert(name.key(), file);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_alter(&mut self, table: &Name, op: &AlterOp) {
+        if let AlterOp::RenameTable { to } = op {
+            if let Some(mut t) = self.tables.remove(&table.key()) {
+                t.name = Name::new(t.name.schema.as_deref(), to);
+                self.tables.insert(t.name.key(), t);
+            }
+            return;
+        }
+        let Some(t) = self.tables.get_mut(&table.key()) else {
+            return;
+        };
+        match op {
+            AlterOp::AddColumn(column) => add_column(t, column),
+            AlterOp::DropColumn { column } => t.columns.retain(|c| &c.name != column),
+            AlterOp::AlterColumnType { column, ty, .. } => {
+                if let Some(c) = t.column_mut(column) {
+                    c.ty = ty.clone();
+                }
+            }
+            AlterOp::SetNotNull { column } | AlterOp::DropNotNull { column } => {
+                let not_null = matches!(op, AlterOp::SetNotNull { .. });
+                if let Some(c) = t.column_mut(column) {
+                    c.not_null = not_null;
+                }
+            }
+            AlterOp::AddConstraint(c) => add_constraint(t, c),
+            AlterOp::ValidateConstraint { name } => {
+                for c in t
+                    .constraints
+                    .iter_mut()
+                    .filter(|c| c.name.as_ref() == Some(name))
+                {
+                    c.validated = true;
+                }
+            }
+            AlterOp::DropConstraint { name } => {
+                t.constraints.retain(|c| c.name.as_ref() != Some(name))
+            }
+            AlterOp::RenameColumn { from, to } => {
+                if let Some(c) = t.column_mut(from) {
+                    c.name = to.clone();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn add_column(t: &mut Table, column: &ColumnDef) {
+    let primary = column
+        .constraints
+        .iter()
+        .any(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }));
+    t.columns.push(Column {
+        name: column.name.clone(),
+        ty: column.ty.clone(),
+        not_null: column.not_null || primary || column.identity || column.is_serial(),
+    });
+    for c in &column.constraints {
+        add_constraint(t, c);
+    }
+}
+
+fn add_constraint(t: &mut Table, c: &ConstraintDef) {
+    if let ConstraintKind::PrimaryKey { columns, .. } = &c.kind {
+        for name in columns {
+            if let Some(col) = t.column_mut(name) {
+                col.not_null = true;
+            }
+        }
+    }
+    if let ConstraintKind::NotNull { column } = &c.kind
+        && !c.not_valid
+        && let Some(col) = t.column_mut(column)
+    {
+        col.not_null = true;
+    }
+    t.constraints.push(Constraint {
+        name: c.name.clone(),
+        kind: c.kind.clone(),
+        validated: !c.not_valid,
+    });
+}

@@ -1,0 +1,93 @@
+//! Command-line interface (clap derive). Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::render::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "pgrisk", version, about = "PostgreSQL risk linter and migration guard", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint SQL migrations: files, directories (in migration order), or - for stdin
+    Lint(LintArgs),
+    /// Print a rule's documentation
+    Explain {
+        /// Rule name, e.g. create-index-blocking
+        rule: String,
+    },
+    /// List every rule with its category and default severity
+    Rules {
+        #[arg(long, value_enum, default_value = "human")]
+        format: RulesFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Migration files or directories; - reads standard input
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Migration framework, instead of detecting it per file
+    #[arg(long)]
+    pub framework: Option<String>,
+    /// Treat plain .sql files without BEGIN as running inside one transaction
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// Options every analysing subcommand shares.
+#[derive(Debug, Args)]
+pub struct SharedArgs {
+    /// Configuration file (default: pgrisk.toml found walking up from the current directory)
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Ignore any pgrisk.toml
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Exit with 1 when a finding at or above this severity remains: error, warning, info, never
+    #[arg(long)]
+    pub fail_on: Option<String>,
+    /// Only these rules (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Target PostgreSQL major version (default 16)
+    #[arg(long)]
+    pub pg_version: Option<u32>,
+    /// Colour: auto (terminal and no NO_COLOR), always, never
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Only print findings, no summary
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Also list statements sqlparser could not parse
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,74 @@
+//! Wiring only: each subcommand resolves settings, runs the stages and renders.
+
+pub mod explain;
+pub mod lint;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use crate::cli::{Cli, ColorChoice, Command, SharedArgs};
+use crate::config::{self, FailOn, Settings};
+use crate::error::Error;
+use crate::render::RenderOptions;
+
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::Explain { rule } => explain::explain(&rule),
+        Command::Rules { format } => explain::list(format),
+    }
+}
+
+/// defaults < pgrisk.toml < PGRISK_* environment < flags.
+pub fn resolve_settings(shared: &SharedArgs) -> Result<Settings, Error> {
+    let mut settings = Settings::default();
+    let path = match (&shared.config, shared.no_config) {
+        (_, true) => None,
+        (Some(path), false) => Some(path.clone()),
+        (None, false) => std::env::current_dir()
+            .ok()
+            .and_then(|d| config::find_config(&d)),
+    };
+    if let Some(path) = path {
+        let file = config::load_file(&path)?;
+        settings.apply_file(file, &path)?;
+    }
+    settings.apply_env(|k| std::env::var(k).ok())?;
+    let usage = |m: String| Error::Usage(m);
+    if let Some(v) = shared.pg_version {
+        settings.pg_version = config::check_pg_version(v).map_err(usage)?;
+    }
+    if let Some(v) = &shared.fail_on {
+        settings.fail_on = FailOn::parse(v).ok_or_else(|| {
+            usage(format!(
+                "--fail-on: `{v}` is not one of error, warning, info, never"
+            ))
+        })?;
+    }
+    if !shared.select.is_empty() {
+        settings.select = config::check_rule_names(&shared.select, "--select").map_err(usage)?;
+    }
+    if !shared.ignore.is_empty() {
+        settings.ignore = config::check_rule_names(&shared.ignore, "--ignore").map_err(usage)?;
+    }
+    Ok(settings)
+}
+
+pub fn render_options(shared: &SharedArgs) -> RenderOptions {
+    let color = match shared.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    RenderOptions {
+        color,
+        width: if color { 120 } else { 100 },
+        verbose: shared.verbose,
+    }
+}

@@ -1,0 +1,210 @@
+//! Stage 5: findings → a report. Applies suppressions (and reports unused ones), sets
+//! severities from the configuration, turns byte spans into 1-based positions and sorts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::analysis::{AnalyzedFile, LockMode, Understanding};
+use crate::config::{FailOn, Settings};
+use crate::rules::{self, Category, Finding, Severity};
+use crate::source::suppress::Scope;
+use crate::source::{Position, Span};
+
+#[derive(Debug, Clone)]
+pub struct TextEdit {
+    pub start: Position,
+    pub end: Position,
+    pub insert: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub category: Category,
+    /// Index into `Report::files`.
+    pub file: Option<usize>,
+    pub span: Span,
+    pub start: Option<Position>,
+    pub end: Option<Position>,
+    pub message: String,
+    pub help: Option<String>,
+    pub object: Option<String>,
+    pub lock: Option<LockMode>,
+    pub evidence: BTreeMap<String, serde_json::Value>,
+    pub fix: Option<(String, Vec<TextEdit>)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub files: usize,
+    pub statements: usize,
+    pub unparsed: usize,
+    /// Rejected by sqlparser but read by the token reader.
+    pub recovered: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportFile {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<ReportFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+    /// Statements sqlparser rejected, for `-v`: (file, line, reason, recovered?).
+    pub unparsed: Vec<(usize, usize, String, bool)>,
+}
+
+impl Report {
+    /// Adds one analysed file and the findings rules produced for it.
+    pub fn add_file(&mut self, file: &AnalyzedFile, findings: Vec<Finding>, settings: &Settings) {
+        let index = self.files.len();
+        let source = &file.source;
+        self.files.push(ReportFile {
+            path: source.path.clone(),
+            text: Arc::from(source.text.as_str()),
+        });
+        self.summary.files += 1;
+        self.summary.statements += file.statements.len();
+        for s in &file.statements {
+            if let Some(reason) = &s.parse_error {
+                let line = source.position(s.span.start).line;
+                let recovered = s.understanding == Understanding::Recovered;
+                self.unparsed.push((index, line, reason.clone(), recovered));
+                match s.understanding {
+                    Understanding::Recovered => self.summary.recovered += 1,
+                    Understanding::Unknown => self.summary.unparsed += 1,
+                    Understanding::Parsed => {}
+                }
+            }
+        }
+
+        let mut used = vec![false; source.suppressions.len()];
+        let statement_of = |span: Span| {
+            file.statements
+                .iter()
+                .find(|s| s.span.start <= span.start && span.start <= s.span.end)
+                .map(|s| s.index)
+        };
+        let mut kept = Vec::new();
+        for finding in findings {
+            let owner = statement_of(finding.span);
+            let suppressed_by = source.suppressions.iter().position(|s| {
+                s.covers(finding.rule.name)
+                    && match s.scope {
+                        Scope::File => true,
+                        Scope::Statement(target) => target.is_some() && target == owner,
+                    }
+            });
+            match suppressed_by {
+                Some(i) => used[i] = true,
+                None => kept.push(finding),
+            }
+        }
+        let unused_enabled = settings
+            .enabled_rules()
+            .iter()
+            .any(|r| r.name == rules::migration::unused_ignore::RULE.name);
+        if unused_enabled {
+            for (suppression, used) in source.suppressions.iter().zip(used) {
+                let unknown: Vec<_> = suppression
+                    .rules
+                    .iter()
+                    .filter(|r| *r != "all" && rules::find(r).is_none())
+                    .collect();
+                let message = if let Some(name) = unknown.first() {
+                    let hint = crate::config::suggest(name)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    format!("`pgrisk-ignore` names unknown rule `{name}`{hint}")
+                } else if !used {
+                    format!(
+                        "this `pgrisk-ignore` for `{}` suppresses nothing",
+                        suppression.rules.join(", ")
+                    )
+                } else {
+                    continue;
+                };
+                kept.push(
+                    Finding::new(
+                        &rules::migration::unused_ignore::RULE,
+                        suppression.span,
+                        message,
+                    )
+                    .help("remove the comment, or fix the rule name"),
+                );
+            }
+        }
+        for finding in kept {
+            self.push(index, finding, settings, |offset| source.position(offset));
+        }
+    }
+
+    fn push(
+        &mut self,
+        file: usize,
+        f: Finding,
+        settings: &Settings,
+        position: impl Fn(usize) -> Position,
+    ) {
+        let severity = settings.severity_of(f.rule);
+        match severity {
+            Severity::Error => self.summary.errors += 1,
+            Severity::Warning => self.summary.warnings += 1,
+            Severity::Info => self.summary.infos += 1,
+        }
+        let fix = f.fix.map(|fix| {
+            let edits = fix
+                .edits
+                .into_iter()
+                .map(|e| TextEdit {
+                    start: position(e.span.start),
+                    end: position(e.span.end),
+                    insert: e.insert,
+                })
+                .collect();
+            (fix.title, edits)
+        });
+        self.diagnostics.push(Diagnostic {
+            rule: f.rule.name,
+            severity,
+            category: f.rule.category,
+            file: Some(file),
+            span: f.span,
+            start: Some(position(f.span.start)),
+            end: Some(position(f.span.end)),
+            message: f.message,
+            help: f.help,
+            object: f.object,
+            lock: f.lock,
+            evidence: f.evidence,
+            fix,
+        });
+    }
+
+    /// Sorts by file, line, column, rule (the order every format prints).
+    pub fn finish(&mut self) {
+        self.diagnostics
+            .sort_by(|a, b| (a.file, a.start, a.rule).cmp(&(b.file, b.start, b.rule)));
+    }
+
+    pub fn path_of(&self, d: &Diagnostic) -> Option<&ReportFile> {
+        d.file.and_then(|i| self.files.get(i))
+    }
+
+    /// Whether any finding reaches `--fail-on`.
+    pub fn fails(&self, fail_on: FailOn) -> bool {
+        match fail_on {
+            FailOn::Never => false,
+            FailOn::Severity(min) => self.diagnostics.iter().any(|d| d.severity >= min),
+        }
+    }
+}

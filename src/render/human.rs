@@ -1,0 +1,116 @@
+//! Human output: miette snippets with the rule, the lock and what it blocks, and help.
+//! Deterministic when not a terminal (no colour, fixed width), so fixtures can hold it.
+
+use std::io::{self, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+
+use super::RenderOptions;
+use crate::diagnostic::{Diagnostic, Report};
+use crate::rules::Severity;
+
+pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false);
+    for d in &report.diagnostics {
+        let mut text = String::new();
+        let rendered = match report.path_of(d) {
+            Some(file) => {
+                let source = NamedSource::new(file.path.display().to_string(), file.text.clone());
+                let diag = miette_diagnostic(d, Some(label_span(&file.text, d)));
+                let report = miette::Report::new(diag).with_source_code(source);
+                handler.render_report(&mut text, report.as_ref())
+            }
+            None => handler.render_report(&mut text, &miette_diagnostic(d, None)),
+        };
+        rendered.map_err(io::Error::other)?;
+        out.write_all(text.as_bytes())?;
+        writeln!(out)?;
+    }
+    write_summary(report, options, out)
+}
+
+/// Labels only the first line of a finding, so a long statement stays one snippet line.
+fn label_span(text: &str, d: &Diagnostic) -> (usize, usize) {
+    let start = d.span.start.min(text.len());
+    let end = d.span.end.min(text.len()).max(start);
+    let first_line_end = text[start..end].find('\n').map_or(end, |i| start + i);
+    (start, first_line_end.saturating_sub(start).max(1))
+}
+
+fn miette_diagnostic(d: &Diagnostic, span: Option<(usize, usize)>) -> MietteDiagnostic {
+    let severity = match d.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    };
+    let mut help = d.help.clone().unwrap_or_default();
+    if let Some(lock) = d.lock {
+        let on = d
+            .object
+            .as_deref()
+            .map(|o| format!(" on {o}"))
+            .unwrap_or_default();
+        help.push_str(&format!("\nlock: {lock}{on} ({})", lock.blocks_summary()));
+    }
+    for (key, value) in d.evidence.iter().filter(|(k, _)| k.as_str() != "blocks") {
+        let value = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        help.push_str(&format!("\n{key}: {value}"));
+    }
+    help.push_str(&format!("\ndocs: pgrisk explain {}", d.rule));
+    let mut diag = MietteDiagnostic::new(d.message.clone())
+        .with_code(d.rule)
+        .with_severity(severity)
+        .with_help(help.trim_start().to_owned());
+    if let Some((offset, len)) = span {
+        diag = diag.with_label(LabeledSpan::new_primary_with_span(
+            Some(d.category.name().to_owned()),
+            (offset, len),
+        ));
+    }
+    diag
+}
+
+fn write_summary(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    if options.verbose {
+        for (file, line, reason, recovered) in &report.unparsed {
+            let how = if *recovered {
+                "read by pgrisk's token reader"
+            } else {
+                "not understood"
+            };
+            let path = report.files[*file].path.display();
+            writeln!(
+                out,
+                "note: {path}:{line}: sqlparser rejected the statement ({how}): {reason}"
+            )?;
+        }
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    writeln!(
+        out,
+        "{}, {}, {} in {} ({}, {} not understood, {} read without sqlparser)",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.infos, "info"),
+        plural(s.files, "file"),
+        plural(s.statements, "statement"),
+        s.unparsed,
+        s.recovered,
+    )
+}

@@ -1,0 +1,39 @@
+//! `REINDEX` without `CONCURRENTLY` where the target version has it.
+
+use crate::analysis::{ActionKind, Feature, LockMode, tables::available};
+use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+
+pub static RULE: Rule = Rule {
+    name: "reindex-blocking",
+    category: Category::Locking,
+    severity: Severity::Error,
+    lock: Some(LockMode::Share),
+    summary: "REINDEX without CONCURRENTLY blocks writes (and reads of the index)",
+    doc: rule_doc!("reindex-blocking"),
+    check: Check::Statement(check),
+};
+
+fn check(cx: &StatementCx) -> Vec<Finding> {
+    if !available(Feature::ReindexConcurrently, cx.settings.pg_version) {
+        return Vec::new();
+    }
+    cx.actions()
+        .filter_map(|action| {
+            let ActionKind::Reindex { target, name, concurrently: false } = &action.kind else { return None };
+            // a REINDEX INDEX on an index we cannot place still locks an existing table
+            let lock = action.strongest_existing_lock();
+            if lock.is_none() && !action.locks.is_empty() {
+                return None;
+            }
+            let finding = Finding::new(&RULE, action.span, format!(
+                "`REINDEX {target}` on `{name}` blocks writes to the table and reads through the index until it finishes"
+            ))
+            .help("use `REINDEX ... CONCURRENTLY` outside a transaction block")
+            .version_facts(action);
+            Some(match lock {
+                Some(lock) => finding.with_lock(lock),
+                None => finding.object(name),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,278 @@
+//! Stage 4: rules. Each rule is a `const RULE` plus a check function in its own file,
+//! with its user documentation in `rules/<name>.md` (embedded here, shown by `explain`).
+//! Rules read analysed facts and state; PostgreSQL knowledge lives in `analysis`.
+
+pub mod migration;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::{Action, AnalyzedFile, AnalyzedStatement, LockMode, LockTaken};
+use crate::source::Span;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        [Severity::Info, Severity::Warning, Severity::Error]
+            .into_iter()
+            .find(|v| v.name() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Locking,
+    Compatibility,
+    Transaction,
+    Meta,
+}
+
+impl Category {
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Locking => "locking",
+            Category::Compatibility => "compatibility",
+            Category::Transaction => "transaction",
+            Category::Meta => "meta",
+        }
+    }
+}
+
+/// Options that change what rules conclude.
+#[derive(Debug, Clone)]
+pub struct RuleSettings {
+    pub pg_version: u32,
+}
+
+impl Default for RuleSettings {
+    fn default() -> Self {
+        RuleSettings { pg_version: 16 }
+    }
+}
+
+pub struct StatementCx<'a> {
+    pub file: &'a AnalyzedFile,
+    pub statement: &'a AnalyzedStatement,
+    pub settings: &'a RuleSettings,
+}
+
+pub struct FileCx<'a> {
+    pub file: &'a AnalyzedFile,
+    pub settings: &'a RuleSettings,
+}
+
+pub enum Check {
+    /// Looks at one statement (with the state before it).
+    Statement(fn(&StatementCx) -> Vec<Finding>),
+    /// Looks at a whole file (ordering, scopes, end of file).
+    File(fn(&FileCx) -> Vec<Finding>),
+    /// Produced by the diagnostic stage itself (suppressions).
+    Diagnostic,
+}
+
+pub struct Rule {
+    /// Stable kebab-case name: what users write in config and suppressions.
+    pub name: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    /// The lock the flagged statement takes, shown in docs and output.
+    pub lock: Option<LockMode>,
+    /// One line for `pgrisk rules`.
+    pub summary: &'static str,
+    /// `rules/<name>.md`.
+    pub doc: &'static str,
+    pub check: Check,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+macro_rules! rule_doc {
+    ($name:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $name, ".md"))
+    };
+}
+pub(crate) use rule_doc;
+
+/// A text edit: replace `span` by `insert`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub insert: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+    /// The relation concerned, e.g. `public.orders`.
+    pub object: Option<String>,
+    pub lock: Option<LockMode>,
+    pub evidence: BTreeMap<String, serde_json::Value>,
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    pub fn new(rule: &'static Rule, span: Span, message: impl Into<String>) -> Finding {
+        Finding {
+            rule,
+            span,
+            message: message.into(),
+            help: None,
+            object: None,
+            lock: None,
+            evidence: BTreeMap::new(),
+            fix: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn evidence(mut self, key: &str, value: impl Into<serde_json::Value>) -> Finding {
+        self.evidence.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Records the lock, its relation and what the lock blocks.
+    pub fn with_lock(mut self, lock: &LockTaken) -> Finding {
+        self.object = Some(lock.relation.key().to_string());
+        self.lock = Some(lock.mode);
+        self.evidence
+            .insert("blocks".into(), lock.mode.blocks_summary().into());
+        self
+    }
+
+    pub fn object(mut self, object: impl std::fmt::Display) -> Finding {
+        self.object = Some(object.to_string());
+        self
+    }
+
+    pub fn fix(mut self, fix: Option<Fix>) -> Finding {
+        self.fix = fix;
+        self
+    }
+
+    /// Adds the version facts behind the action as evidence.
+    pub fn version_facts(mut self, action: &Action) -> Finding {
+        if !action.version_facts.is_empty() {
+            let facts: Vec<_> = action.version_facts.iter().map(|f| f.text).collect();
+            self.evidence.insert("postgres".into(), facts.into());
+        }
+        self
+    }
+}
+
+impl StatementCx<'_> {
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.statement.actions.iter()
+    }
+
+    /// The span of the first occurrence of `word` (a keyword) inside `within`.
+    pub fn keyword_span(&self, within: Span, word: &str) -> Option<Span> {
+        keyword_span(&self.file.source.sql, within, word)
+    }
+}
+
+pub fn keyword_span(sql: &str, within: Span, word: &str) -> Option<Span> {
+    crate::source::lex::Lexer::new(&sql[..within.end], within.start)
+        .find(|t| t.is_word(sql, word))
+        .map(|t| t.span)
+}
+
+/// Every rule, sorted by name. Adding a rule adds one line here.
+pub static ALL: &[&Rule] = &[
+    &migration::add_column_required::RULE,
+    &migration::add_column_rewrite::RULE,
+    &migration::alter_column_type_rewrite::RULE,
+    &migration::alter_table_repeated::RULE,
+    &migration::attach_partition_scan::RULE,
+    &migration::concurrently_in_transaction::RULE,
+    &migration::constraint_validating_scan::RULE,
+    &migration::create_index_blocking::RULE,
+    &migration::detach_partition_blocking::RULE,
+    &migration::drop_cascade::RULE,
+    &migration::drop_column::RULE,
+    &migration::drop_index_blocking::RULE,
+    &migration::drop_table::RULE,
+    &migration::enum_add_value_in_transaction::RULE,
+    &migration::exclusion_constraint_blocking::RULE,
+    &migration::lock_held_across_statements::RULE,
+    &migration::lock_without_timeout::RULE,
+    &migration::primary_key_not_null_scan::RULE,
+    &migration::refresh_matview_blocking::RULE,
+    &migration::reindex_blocking::RULE,
+    &migration::rename_column::RULE,
+    &migration::rename_table::RULE,
+    &migration::set_not_null_scan::RULE,
+    &migration::table_rewrite::RULE,
+    &migration::transaction_nesting::RULE,
+    &migration::transaction_unterminated::RULE,
+    &migration::truncate_table::RULE,
+    &migration::unique_constraint_blocking::RULE,
+    &migration::unparsed_statement::RULE,
+    &migration::unused_ignore::RULE,
+    &migration::validate_in_same_transaction::RULE,
+];
+
+pub fn find(name: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.name == name)
+}
+
+/// Runs `rules` over one analysed file.
+pub fn check_file(
+    file: &AnalyzedFile,
+    rules: &[&'static Rule],
+    settings: &RuleSettings,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in rules {
+        match rule.check {
+            Check::Statement(check) => {
+                for statement in &file.statements {
+                    let cx = StatementCx {
+                        file,
+                        statement,
+                        settings,
+                    };
+                    findings.extend(check(&cx));
+                }
+            }
+            Check::File(check) => findings.extend(check(&FileCx { file, settings })),
+            Check::Diagnostic => {}
+        }
+    }
+    findings
+}
