@@ -63,8 +63,70 @@ pub struct Report {
     pub unparsed: Vec<(usize, usize, String, bool)>,
 }
 
+/// Removes suppressed findings and adds an `unused-ignore` finding for every rule name in a
+/// suppression that silenced nothing (or names no rule).
+fn apply_suppressions(
+    file: &AnalyzedFile,
+    findings: Vec<Finding>,
+    settings: &Settings,
+) -> Vec<Finding> {
+    let suppressions = &file.source.suppressions;
+    let mut used: Vec<Vec<&str>> = vec![Vec::new(); suppressions.len()];
+    let statement_of = |span: Span| {
+        file.statements
+            .iter()
+            .find(|s| s.span.start <= span.start && span.start <= s.span.end)
+            .map(|s| s.index)
+    };
+    let mut kept = Vec::new();
+    for finding in findings {
+        let owner = statement_of(finding.span);
+        let suppressed_by = suppressions.iter().position(|s| {
+            s.covers(finding.rule.name)
+                && match s.scope {
+                    Scope::File => true,
+                    Scope::Statement(target) => target.is_some() && target == owner,
+                }
+        });
+        match suppressed_by {
+            Some(i) => used[i].extend([finding.rule.name, "all"]),
+            None => kept.push(finding),
+        }
+    }
+    let unused_ignore = &rules::migration::unused_ignore::RULE;
+    if !settings
+        .enabled_rules()
+        .iter()
+        .any(|r| r.name == unused_ignore.name)
+    {
+        return kept;
+    }
+    for (suppression, used) in suppressions.iter().zip(used) {
+        for name in suppression
+            .rules
+            .iter()
+            .filter(|n| !used.contains(&n.as_str()))
+        {
+            let message = if name != "all" && rules::find(name).is_none() {
+                let hint = crate::config::suggest(name)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                format!("`pgrisk-ignore` names unknown rule `{name}`{hint}")
+            } else {
+                format!("this `pgrisk-ignore` for `{name}` suppresses nothing here")
+            };
+            kept.push(
+                Finding::new(unused_ignore, suppression.span, message)
+                    .help("remove it from the comment, or fix the rule name"),
+            );
+        }
+    }
+    kept
+}
+
 impl Report {
-    /// Adds one analysed file and the findings rules produced for it.
+    /// Adds one analysed file and the findings of every rule on it (`rules::ALL`, so that an
+    /// ignore comment for a rule left out by `--select` is still judged correctly).
     pub fn add_file(&mut self, file: &AnalyzedFile, findings: Vec<Finding>, settings: &Settings) {
         let index = self.files.len();
         let source = &file.source;
@@ -87,62 +149,10 @@ impl Report {
             }
         }
 
-        let mut used = vec![false; source.suppressions.len()];
-        let statement_of = |span: Span| {
-            file.statements
-                .iter()
-                .find(|s| s.span.start <= span.start && span.start <= s.span.end)
-                .map(|s| s.index)
-        };
-        let mut kept = Vec::new();
-        for finding in findings {
-            let owner = statement_of(finding.span);
-            let suppressed_by = source.suppressions.iter().position(|s| {
-                s.covers(finding.rule.name)
-                    && match s.scope {
-                        Scope::File => true,
-                        Scope::Statement(target) => target.is_some() && target == owner,
-                    }
-            });
-            match suppressed_by {
-                Some(i) => used[i] = true,
-                None => kept.push(finding),
-            }
-        }
-        let unused_enabled = settings
-            .enabled_rules()
-            .iter()
-            .any(|r| r.name == rules::migration::unused_ignore::RULE.name);
-        if unused_enabled {
-            for (suppression, used) in source.suppressions.iter().zip(used) {
-                let unknown: Vec<_> = suppression
-                    .rules
-                    .iter()
-                    .filter(|r| *r != "all" && rules::find(r).is_none())
-                    .collect();
-                let message = if let Some(name) = unknown.first() {
-                    let hint = crate::config::suggest(name)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
-                    format!("`pgrisk-ignore` names unknown rule `{name}`{hint}")
-                } else if !used {
-                    format!(
-                        "this `pgrisk-ignore` for `{}` suppresses nothing",
-                        suppression.rules.join(", ")
-                    )
-                } else {
-                    continue;
-                };
-                kept.push(
-                    Finding::new(
-                        &rules::migration::unused_ignore::RULE,
-                        suppression.span,
-                        message,
-                    )
-                    .help("remove the comment, or fix the rule name"),
-                );
-            }
-        }
+        let mut kept = apply_suppressions(file, findings, settings);
+        // every rule ran, so that suppressions can be judged; report only the enabled ones
+        let enabled = settings.enabled_rules();
+        kept.retain(|f| enabled.iter().any(|r| r.name == f.rule.name));
         for finding in kept {
             self.push(index, finding, settings, |offset| source.position(offset));
         }

@@ -18,6 +18,8 @@ pub struct Column {
     pub name: String,
     pub ty: Option<TypeName>,
     pub not_null: bool,
+    /// Added by the migrations being linted (so no deployed code uses it yet).
+    pub added_in_run: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +50,7 @@ impl Table {
     pub fn has_valid_not_null_check(&self, column: &str) -> bool {
         self.constraints.iter().any(|c| {
             c.validated
-                && matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col) } if col == column)
+                && matches!(&c.kind, ConstraintKind::Check { not_null_column: Some(col), .. } if col == column)
         })
     }
 
@@ -60,10 +62,18 @@ impl Table {
         })
     }
 
-    pub fn has_valid_check(&self) -> bool {
-        self.constraints
-            .iter()
-            .any(|c| c.validated && matches!(c.kind, ConstraintKind::Check { .. }))
+    /// A validated CHECK whose expression names every literal of a partition bound: the
+    /// sign that it was written to prove the bound, so ATTACH PARTITION can skip its scan.
+    /// (PostgreSQL proves implication itself; a CHECK for another range does not help.)
+    pub fn has_valid_check_mentioning(&self, literals: &[String]) -> bool {
+        self.constraints.iter().any(|c| match &c.kind {
+            ConstraintKind::Check { expr, .. } => {
+                c.validated
+                    && !literals.is_empty()
+                    && literals.iter().all(|l| expr.contains(l.as_str()))
+            }
+            _ => false,
+        })
     }
 }
 
@@ -82,11 +92,17 @@ pub struct Catalog {
     indexes: HashMap<Name, Index>,
     /// Other relations (views, sequences, types…) created in this run.
     created_objects: HashMap<Name, usize>,
+    /// Domains with CHECK or NOT NULL constraints, by unqualified name.
+    constrained_domains: Vec<String>,
 }
 
 impl Catalog {
     pub fn table(&self, name: &Name) -> Option<&Table> {
         self.tables.get(&name.key())
+    }
+
+    pub fn is_constrained_domain(&self, type_name: &str) -> bool {
+        self.constrained_domains.iter().any(|d| d == type_name)
     }
 
     pub fn index(&self, name: &Name) -> Option<&Index> {
@@ -123,7 +139,7 @@ impl Catalog {
                     origin,
                 };
                 for column in columns {
-                    add_column(&mut t, column);
+                    add_column(&mut t, column, origin);
                 }
                 for c in constraints {
                     add_constraint(&mut t, c);
@@ -147,7 +163,7 @@ impl Catalog {
                     },
                 );
             }
-            ActionKind::AlterTable { table, op } => self.apply_alter(table, op),
+            ActionKind::AlterTable { table, op } => self.apply_alter(table, op, origin),
             ActionKind::Drop {
                 names,
                 kind: ObjectKind::Table | ObjectKind::View | ObjectKind::MaterializedView,
@@ -163,6 +179,12 @@ impl Catalog {
                     self.indexes.remove(&n.key());
                 }
             }
+            ActionKind::CreateDomain {
+                name,
+                constrained: true,
+            } => {
+                self.constrained_domains.push(name.name.clone());
+            }
             ActionKind::CreateObject { name, .. } => {
                 if let Origin::Created { file } = origin {
                     self.created_objects.insert(name.key(), file);
@@ -172,7 +194,7 @@ impl Catalog {
         }
     }
 
-    fn apply_alter(&mut self, table: &Name, op: &AlterOp) {
+    fn apply_alter(&mut self, table: &Name, op: &AlterOp, origin: Origin) {
         if let AlterOp::RenameTable { to } = op {
             if let Some(mut t) = self.tables.remove(&table.key()) {
                 t.name = Name::new(t.name.schema.as_deref(), to);
@@ -180,22 +202,21 @@ impl Catalog {
             }
             return;
         }
-        let Some(t) = self.tables.get_mut(&table.key()) else {
-            return;
-        };
+        // a table we have not seen created existed before: learn what the migrations tell us
+        let t = self.tables.entry(table.key()).or_insert_with(|| Table {
+            name: table.clone(),
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            origin: Origin::Existing,
+        });
         match op {
-            AlterOp::AddColumn(column) => add_column(t, column),
+            AlterOp::AddColumn(column) => add_column(t, column, origin),
             AlterOp::DropColumn { column } => t.columns.retain(|c| &c.name != column),
             AlterOp::AlterColumnType { column, ty, .. } => {
-                if let Some(c) = t.column_mut(column) {
-                    c.ty = ty.clone();
-                }
+                known_column(t, column).ty = ty.clone();
             }
             AlterOp::SetNotNull { column } | AlterOp::DropNotNull { column } => {
-                let not_null = matches!(op, AlterOp::SetNotNull { .. });
-                if let Some(c) = t.column_mut(column) {
-                    c.not_null = not_null;
-                }
+                known_column(t, column).not_null = matches!(op, AlterOp::SetNotNull { .. });
             }
             AlterOp::AddConstraint(c) => add_constraint(t, c),
             AlterOp::ValidateConstraint { name } => {
@@ -220,7 +241,25 @@ impl Catalog {
     }
 }
 
-fn add_column(t: &mut Table, column: &ColumnDef) {
+/// The column, created (type unknown) when a migration names one we have not seen:
+/// an existing table's columns are only known as far as the migrations tell.
+fn known_column<'t>(t: &'t mut Table, name: &str) -> &'t mut Column {
+    let index = match t.columns.iter().position(|c| c.name == name) {
+        Some(i) => i,
+        None => {
+            t.columns.push(Column {
+                name: name.to_owned(),
+                ty: None,
+                not_null: false,
+                added_in_run: false,
+            });
+            t.columns.len() - 1
+        }
+    };
+    &mut t.columns[index]
+}
+
+fn add_column(t: &mut Table, column: &ColumnDef, origin: Origin) {
     let primary = column
         .constraints
         .iter()
@@ -229,6 +268,7 @@ fn add_column(t: &mut Table, column: &ColumnDef) {
         name: column.name.clone(),
         ty: column.ty.clone(),
         not_null: column.not_null || primary || column.identity || column.is_serial(),
+        added_in_run: matches!(origin, Origin::Created { .. }),
     });
     for c in &column.constraints {
         add_constraint(t, c);

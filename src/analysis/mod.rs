@@ -53,6 +53,8 @@ pub struct Action {
     pub scan: Option<String>,
     /// Version facts that decided the above for the target PostgreSQL version.
     pub version_facts: Vec<&'static VersionFact>,
+    /// The column the action drops or renames was added by the linted migrations.
+    pub column_is_new: bool,
 }
 
 impl Action {
@@ -157,6 +159,18 @@ impl Analyzer {
         let mut state = MigrationState::new(prepared.source.tx);
         let mut statements = Vec::with_capacity(prepared.statements.len());
         for p in prepared.statements {
+            // "not dropped in the same command": a CHECK dropped by this statement proves nothing
+            for (kind, _) in &p.actions {
+                if matches!(
+                    kind,
+                    ActionKind::AlterTable {
+                        op: AlterOp::DropConstraint { .. },
+                        ..
+                    }
+                ) {
+                    self.catalog.apply(kind, origin);
+                }
+            }
             let actions: Vec<Action> = p
                 .actions
                 .into_iter()
@@ -210,6 +224,7 @@ impl Analyzer {
             rewrite: None,
             scan: None,
             version_facts: Vec::new(),
+            column_is_new: false,
         };
         match &kind {
             ActionKind::CreateTable {
@@ -383,7 +398,17 @@ impl Analyzer {
         let mut mode = AccessExclusive;
         match op {
             AlterOp::AddColumn(column) => {
-                a.rewrite = add_column_rewrite(column, pg);
+                let domain = column
+                    .ty
+                    .as_ref()
+                    .map(|t| t.name.as_str())
+                    .filter(|t| self.catalog.is_constrained_domain(t));
+                a.rewrite = match domain {
+                    Some(domain) => Some(format!(
+                        "domain `{domain}` has constraints: every existing row is checked and rewritten"
+                    )),
+                    None => add_column_rewrite(column, pg),
+                };
                 if column
                     .default
                     .as_ref()
@@ -443,7 +468,7 @@ impl Analyzer {
                     "scans the table to validate `{name}` (reads and writes continue)"
                 ));
             }
-            AlterOp::AttachPartition { partition } => {
+            AlterOp::AttachPartition { partition, bound } => {
                 let light = available(F::AttachPartitionLightParentLock, pg);
                 mode = if light {
                     ShareUpdateExclusive
@@ -456,7 +481,7 @@ impl Analyzer {
                 let proven = self
                     .catalog
                     .table(partition)
-                    .is_some_and(|t| t.has_valid_check());
+                    .is_some_and(|t| t.has_valid_check_mentioning(bound));
                 if !proven {
                     a.scan = Some(format!(
                         "scans `{partition}` to check every row fits the partition bound"
@@ -479,12 +504,15 @@ impl Analyzer {
                 a.rewrite = Some(format!("`{what}` writes a new copy of the table"));
             }
             AlterOp::Other { what } => mode = tables::alter_table_lock(what),
-            AlterOp::DropColumn { .. }
-            | AlterOp::DropNotNull { .. }
+            AlterOp::DropColumn { column } | AlterOp::RenameColumn { from: column, .. } => {
+                a.column_is_new = known
+                    .and_then(|t| t.column(column))
+                    .is_some_and(|c| c.added_in_run);
+            }
+            AlterOp::DropNotNull { .. }
             | AlterOp::SetDefault { .. }
             | AlterOp::DropDefault { .. }
             | AlterOp::DropConstraint { .. }
-            | AlterOp::RenameColumn { .. }
             | AlterOp::RenameTable { .. } => {}
         }
         a.locks.insert(0, self.lock(table, mode));

@@ -3,7 +3,7 @@
 use crate::source::Span;
 
 /// A possibly schema-qualified name, folded as PostgreSQL folds it (unquoted → lower case).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Name {
     pub schema: Option<String>,
     pub name: String,
@@ -87,6 +87,8 @@ pub enum ConstraintKind {
     Check {
         /// Set when the expression is exactly `col IS NOT NULL`.
         not_null_column: Option<String>,
+        /// The expression as written.
+        expr: String,
     },
     ForeignKey {
         columns: Vec<String>,
@@ -182,6 +184,8 @@ pub enum AlterOp {
     },
     AttachPartition {
         partition: Name,
+        /// The literals of `FOR VALUES ...` as written (empty for `DEFAULT`).
+        bound: Vec<String>,
     },
     DetachPartition {
         partition: Name,
@@ -272,6 +276,11 @@ pub enum ActionKind {
     CreateObject {
         kind: ObjectKind,
         name: Name,
+    },
+    /// `CREATE DOMAIN`; a constrained domain makes ADD COLUMN check (and rewrite) every row.
+    CreateDomain {
+        name: Name,
+        constrained: bool,
     },
     Comment {
         table: Option<Name>,

@@ -40,8 +40,14 @@ fn read_statement(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
             // `BEGIN` alone is a transaction; PL/pgSQL `BEGIN ... END` never reaches here
             push(ActionKind::Begin);
         }
-        "commit" | "end" => push(ActionKind::Commit),
-        "abort" => push(ActionKind::Rollback),
+        "commit" | "end" | "abort" => {
+            push(if head == "abort" {
+                ActionKind::Rollback
+            } else {
+                ActionKind::Commit
+            });
+            push_chain(c, out, full);
+        }
         "rollback" => {
             let to_savepoint = c.rest().iter().any(|t| t.is_word(c.src, "to"));
             let prepared = c.is_nth(1, "prepared");
@@ -50,6 +56,7 @@ fn read_statement(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
             } else {
                 ActionKind::Rollback
             });
+            push_chain(c, out, full);
         }
         "prepare" if c.is_nth(1, "transaction") => push(ActionKind::Commit),
         "set" => read_set(c, out, full),
@@ -133,6 +140,18 @@ fn read_statement(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
         _ => return false,
     }
     true
+}
+
+/// `COMMIT AND CHAIN` starts a new transaction right away (`AND NO CHAIN` does not).
+fn push_chain(c: &Cursor, out: &mut Out, full: Span) {
+    let words: Vec<String> = c
+        .rest()
+        .iter()
+        .map(|t| c.text(*t).to_ascii_lowercase())
+        .collect();
+    if words.windows(2).any(|w| w[0] == "and" && w[1] == "chain") {
+        out.push((ActionKind::Begin, full));
+    }
 }
 
 fn read_set(c: &mut Cursor, out: &mut Out, full: Span) {
@@ -269,6 +288,15 @@ fn read_create_object(c: &mut Cursor, out: &mut Out, full: Span, what: &str) {
         }
     }
     let name = c.name().unwrap_or_else(|| Name::new(None, what));
+    if what == "domain" {
+        let rest = c.rest();
+        let constrained = rest.iter().any(|t| t.is_word(c.src, "check"))
+            || rest
+                .windows(2)
+                .any(|w| w[0].is_word(c.src, "not") && w[1].is_word(c.src, "null"));
+        out.push((ActionKind::CreateDomain { name, constrained }, full));
+        return;
+    }
     out.push((ActionKind::CreateObject { kind, name }, full));
 }
 
@@ -390,29 +418,33 @@ fn read_column_def(c: &mut Cursor) -> Option<ColumnDef> {
             column.not_null = true;
         } else if c.eat("null") {
         } else if c.eat("default") {
-            let expr = c.skip_until_word(COLUMN_OPTION_WORDS);
-            column.default = Some(tables::default_expr(c.src, expr));
-        } else if c.eat("generated") {
-            let rest = c.skip_until_word(&[
-                "constraint",
-                "not",
-                "null",
-                "primary",
-                "unique",
-                "references",
-                "check",
-                "default",
-            ]);
-            let text = c.src[rest.start..rest.end].to_ascii_lowercase();
-            if text.contains("identity") {
-                column.identity = true;
-            } else if text.trim_end().ends_with("virtual") {
-                column.generated = Some(Generated::Virtual);
-            } else if text.trim_end().ends_with("stored") {
-                column.generated = Some(Generated::Stored);
+            // the first token is the expression even when it is a keyword (`DEFAULT NULL`)
+            let start = c.mark();
+            if c.is_kind(TokenKind::LParen) {
+                c.skip_group();
             } else {
-                // PostgreSQL 18 makes VIRTUAL the default for `GENERATED ALWAYS AS (expr)`
-                column.generated = Some(Generated::Virtual);
+                c.advance();
+            }
+            c.skip_until_word(COLUMN_OPTION_WORDS);
+            column.default = Some(tables::default_expr(c.src, c.span_since(start)));
+        } else if c.eat("generated") {
+            let always = c.eat("always");
+            let by_default = !always && c.eat_all(&["by", "default"]);
+            c.eat("as");
+            if c.eat("identity") {
+                column.identity = true;
+                if c.is_kind(TokenKind::LParen) {
+                    c.skip_group();
+                }
+            } else if always || by_default {
+                c.skip_group();
+                column.generated = Some(if c.eat("stored") {
+                    Generated::Stored
+                } else {
+                    // VIRTUAL, written or (PostgreSQL 18) the default kind
+                    c.eat("virtual");
+                    Generated::Virtual
+                });
             }
         } else if c.is("primary") || c.is("unique") || c.is("references") || c.is("check") {
             let kind = read_column_constraint(c, &column.name);
@@ -471,7 +503,11 @@ fn check_kind(c: &mut Cursor) -> ConstraintKind {
     let mut e = Cursor::new(c.src, inner);
     let column = e.ident();
     let not_null_column = column.filter(|_| e.eat_all(&["is", "not", "null"]) && e.at_end());
-    ConstraintKind::Check { not_null_column }
+    let expr = c.src[inner.start..inner.end].trim().to_owned();
+    ConstraintKind::Check {
+        not_null_column,
+        expr,
+    }
 }
 
 fn skip_index_parameters(c: &mut Cursor) {
@@ -664,9 +700,9 @@ fn read_alter_table(c: &mut Cursor, out: &mut Out) -> bool {
     while !c.at_end() {
         let start = c.mark();
         let op = read_alter_op(c);
-        let span = c.span_since(start);
         // anything left in this action (options we do not model) belongs to it
         c.skip_until_comma();
+        let span = c.span_since(start);
         c.eat_kind(TokenKind::Comma);
         match op {
             Some(op) => out.push((
@@ -742,9 +778,14 @@ fn read_alter_op(c: &mut Cursor) -> Option<AlterOp> {
         "attach" => {
             c.advance();
             c.eat("partition");
-            Some(AlterOp::AttachPartition {
-                partition: c.name()?,
-            })
+            let partition = c.name()?;
+            let bound = c
+                .rest()
+                .iter()
+                .filter(|t| matches!(t.kind, TokenKind::String | TokenKind::Number))
+                .map(|t| c.text(*t).to_owned())
+                .collect();
+            Some(AlterOp::AttachPartition { partition, bound })
         }
         "detach" => {
             c.advance();

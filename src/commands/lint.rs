@@ -58,12 +58,11 @@ pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings) -> Report {
     let rule_settings = RuleSettings {
         pg_version: settings.pg_version,
     };
-    let enabled = settings.enabled_rules();
     let mut analyzer = Analyzer::new(settings.pg_version);
     let mut report = Report::default();
     for (index, file) in prepared.into_iter().enumerate() {
         let analyzed = analyzer.analyze(file, Origin::Created { file: index });
-        let findings = rules::check_file(&analyzed, &enabled, &rule_settings);
+        let findings = rules::check_file(&analyzed, rules::ALL, &rule_settings);
         report.add_file(&analyzed, findings, settings);
     }
     report.finish();

@@ -175,6 +175,11 @@ impl Finding {
         self
     }
 
+    pub fn locking(mut self, mode: LockMode) -> Finding {
+        self.lock = Some(mode);
+        self
+    }
+
     pub fn object(mut self, object: impl std::fmt::Display) -> Finding {
         self.object = Some(object.to_string());
         self

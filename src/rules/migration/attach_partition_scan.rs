@@ -15,10 +15,15 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_existing(cx, |action, lock| {
-        let AlterOp::AttachPartition { partition } = super::alter_op(action)? else {
+        let AlterOp::AttachPartition { partition, .. } = super::alter_op(action)? else {
             return None;
         };
         let scan = action.scan.as_ref()?;
+        // an empty partition created by these migrations has nothing to scan
+        let partition_lock = action.locks.iter().find(|l| l.relation == *partition)?;
+        if !partition_lock.existing {
+            return None;
+        }
         Some(
             Finding::new(&RULE, action.span, format!(
                 "`ATTACH PARTITION` `{partition}` {scan} while holding {} on `{}`",

@@ -18,6 +18,9 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         let AlterOp::DropColumn { column } = super::alter_op(action)? else {
             return None;
         };
+        if action.column_is_new {
+            return None;
+        }
         Some(
             Finding::new(&RULE, action.span, format!(
                 "dropping `{column}` from `{}` breaks every running query, ORM model or prepared statement that still names it",

@@ -33,6 +33,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                     ))
                     .help("remove all application use first, keep a backup or rename it away for a release, then drop")
                     .object(name)
+                    .locking(crate::analysis::LockMode::AccessExclusive)
                 })
                 .collect()
         })

@@ -27,39 +27,33 @@ fn is_control(kind: &ActionKind) -> bool {
 
 fn check(cx: &FileCx) -> Vec<Finding> {
     let statements = &cx.file.statements;
+    let source = &cx.file.source;
     let mut findings = Vec::new();
-    for (i, statement) in statements.iter().enumerate() {
-        // the lock is taken by this statement and still held by the next one
-        let Some(next) = statements.get(i + 1) else {
-            break;
-        };
-        let newly_held = next.before.held.iter().find(|h| {
-            h.statement == statement.index
-                && h.mode == LockMode::AccessExclusive
-                && !statement
-                    .before
-                    .held
-                    .iter()
-                    .any(|old| old.relation == h.relation && old.mode == h.mode)
-        });
-        let Some(held) = newly_held else { continue };
-        let later: Vec<_> = statements[i + 1..]
-            .iter()
-            .take_while(|s| s.before.held.iter().any(|h| h.statement == held.statement))
-            .filter(|s| !s.actions.iter().all(|a| is_control(&a.kind)))
-            .collect();
-        if later.is_empty() {
+    // once per transaction: the first statement that runs while the lock is held
+    let mut reported_since: Option<usize> = None;
+    for statement in statements {
+        let held = &statement.before.held;
+        if held.is_empty() {
+            reported_since = None;
             continue;
         }
+        let Some(lock) = held.iter().find(|h| h.mode == LockMode::AccessExclusive) else {
+            continue;
+        };
+        if reported_since.is_some() || statement.actions.iter().all(|a| is_control(&a.kind)) {
+            continue;
+        }
+        reported_since = Some(lock.statement);
+        let taken_at = source.position(lock.span.start).line;
         findings.push(
-            Finding::new(&RULE, held.span, format!(
-                "the ACCESS EXCLUSIVE lock on `{}` taken here is held through {} more statement(s) until COMMIT: reads and writes wait for all of them",
-                held.relation,
-                later.len()
+            Finding::new(&RULE, statement.span, format!(
+                "this statement runs while the ACCESS EXCLUSIVE lock on `{}` taken at line {taken_at} is still held: every read and write of it waits until COMMIT",
+                lock.relation
             ))
             .help("commit right after the statement that needs the lock; run the other steps in their own transactions")
-            .object(&held.relation)
-            .evidence("statements_after", later.len()),
+            .object(&lock.relation)
+            .evidence("lock_taken_at_line", taken_at)
+            .locking(LockMode::AccessExclusive),
         );
     }
     findings

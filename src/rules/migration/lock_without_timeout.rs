@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     name: "lock-without-timeout",
     category: Category::Locking,
     severity: Severity::Error,
-    lock: Some(LockMode::Share),
+    lock: None,
     summary: "a strong lock requested with no lock_timeout queues every later query behind it",
     doc: rule_doc!("lock-without-timeout"),
     check: Check::File(check),

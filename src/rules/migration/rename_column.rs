@@ -18,6 +18,9 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         let AlterOp::RenameColumn { from, to } = super::alter_op(action)? else {
             return None;
         };
+        if action.column_is_new {
+            return None;
+        }
         Some(
             Finding::new(&RULE, action.span, format!(
                 "renaming `{}`.`{from}` to `{to}` breaks every running instance of the application that still uses `{from}`",

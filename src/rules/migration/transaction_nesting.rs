@@ -3,6 +3,7 @@
 
 use crate::analysis::{ActionKind, Block};
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+use crate::source::TxMode;
 
 pub static RULE: Rule = Rule {
     name: "transaction-nesting",
@@ -16,18 +17,23 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     let framework = cx.file.source.framework.name();
+    let wrapped = cx.file.source.tx == TxMode::Wrapped;
+    // `COMMIT AND CHAIN` ends the block before its implicit BEGIN
+    let mut block = cx.statement.before.block;
     cx.actions()
         .filter_map(|action| {
-            let message = match (&action.kind, cx.statement.before.block) {
+            let current = block;
+            if matches!(action.kind, ActionKind::Commit | ActionKind::Rollback) {
+                block = None;
+            }
+            let message = match (&action.kind, current) {
+                (ActionKind::Begin | ActionKind::Commit, _) if wrapped => format!(
+                    "{framework} already runs this file in one transaction: an explicit `{}` does not nest, it ends or splits the framework's transaction and the file is no longer atomic",
+                    if action.kind == ActionKind::Begin { "BEGIN" } else { "COMMIT" }
+                ),
                 (ActionKind::Begin, Some(Block::Explicit { .. })) => {
                     "`BEGIN` inside an open transaction does nothing but warn: the first `COMMIT` ends the outer transaction".to_owned()
                 }
-                (ActionKind::Begin, Some(Block::Wrapped)) => format!(
-                    "{framework} already runs this file in a transaction: this `BEGIN` does not nest, and the matching `COMMIT` ends the framework's transaction early"
-                ),
-                (ActionKind::Commit, Some(Block::Wrapped)) => format!(
-                    "`COMMIT` ends the transaction {framework} opened for this file: what follows runs outside it and is no longer atomic"
-                ),
                 _ => return None,
             };
             Some(Finding::new(&RULE, action.span, message).help(

@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     name: "validate-in-same-transaction",
     category: Category::Locking,
     severity: Severity::Error,
-    lock: Some(LockMode::AccessExclusive),
+    lock: Some(LockMode::ShareUpdateExclusive),
     summary: "VALIDATE CONSTRAINT in the same transaction keeps the strong lock for the whole scan",
     doc: rule_doc!("validate-in-same-transaction"),
     check: Check::Statement(check),
@@ -21,6 +21,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             let AlterOp::ValidateConstraint { name } = super::alter_op(action)? else { return None };
             let crate::analysis::ActionKind::AlterTable { table, .. } = &action.kind else { return None };
             let table = table.key();
+            let own_lock = action.locks.first().filter(|l| l.existing)?;
             let added_here = before.not_valid_in_block.iter().any(|(t, c)| *t == table && c == name);
             let held = before
                 .held
@@ -41,7 +42,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                     "validating `{name}` scans `{table}` while the transaction keeps its {mode} lock ({why}): the NOT VALID step gains nothing"
                 ))
                 .help("commit after adding the constraint NOT VALID and run VALIDATE CONSTRAINT in its own transaction")
-                .object(&table),
+                .with_lock(own_lock),
             )
         })
         .collect()

@@ -1,0 +1,8 @@
+//! Integration tests, one binary (ripgrep's layout): each module is a family.
+
+mod support;
+
+mod cli; // the binary: exit codes, formats, hostile input
+mod corpus; // PostgreSQL's regression SQL: no panic, coverage counted
+mod fixtures; // fixtures/lint: expect markers and reviewed renders
+mod rule_docs; // rules/*.md ↔ the registry, and executable doc examples

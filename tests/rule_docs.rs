@@ -1,0 +1,209 @@
+//! The registry, `rules/*.md`, `src/rules/**` and `fixtures/lint/` must agree, and every
+//! doc's `sql bad` example must fire its rule while its `sql good` example must not.
+
+use std::collections::BTreeSet;
+
+use pgrisk::config::Settings;
+use pgrisk::rules::{self, Rule};
+
+use crate::support;
+
+const SECTIONS: &[&str] = &[
+    "## What it flags",
+    "## Why it is risky",
+    "## Do instead",
+    "## Examples",
+    "## Options",
+    "## References",
+];
+
+fn names_in(dir: &str, suffix: &str) -> BTreeSet<String> {
+    std::fs::read_dir(support::root().join(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(suffix).map(str::to_owned))
+        .collect()
+}
+
+fn check_all(failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{} problem(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn registry_is_sorted_unique_and_kebab_case() {
+    let names: Vec<_> = rules::ALL.iter().map(|r| r.name).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        names, sorted,
+        "rules::ALL must be sorted by name without duplicates"
+    );
+    for name in names {
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{name} is not kebab-case"
+        );
+        for prefix in ["require-", "prefer-", "ban-", "avoid-", "use-", "do-not-"] {
+            assert!(
+                !name.starts_with(prefix),
+                "{name}: name the risk, not the remedy"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_doc_and_fixture_dir_names_a_rule_and_every_rule_has_both() {
+    let registered: BTreeSet<String> = rules::ALL.iter().map(|r| r.name.to_owned()).collect();
+    let mut docs = names_in("rules", ".md");
+    docs.remove("README");
+    let fixtures = names_in("fixtures/lint", "");
+    let sources: BTreeSet<String> = names_in("src/rules/migration", ".rs")
+        .into_iter()
+        .filter(|n| n != "mod")
+        .map(|n| n.replace('_', "-"))
+        .collect();
+    let mut failures = Vec::new();
+    for (what, set) in [
+        ("rules/*.md", &docs),
+        ("fixtures/lint/", &fixtures),
+        ("src/rules/migration/*.rs", &sources),
+    ] {
+        for name in set.difference(&registered) {
+            failures.push(format!("{what}: `{name}` is not a registered rule"));
+        }
+        for name in registered.difference(set) {
+            failures.push(format!("{what}: nothing for rule `{name}`"));
+        }
+    }
+    for name in &registered {
+        for file in ["bad.sql", "good.sql"] {
+            if !support::root()
+                .join("fixtures/lint")
+                .join(name)
+                .join(file)
+                .is_file()
+            {
+                failures.push(format!("fixtures/lint/{name}/{file} is missing"));
+            }
+        }
+    }
+    check_all(failures);
+}
+
+fn metadata_row(rule: &Rule) -> String {
+    let lock = rule.lock.map_or("—", |l| l.sql_name());
+    format!(
+        "| {} | {} | {} |",
+        rule.severity.name(),
+        rule.category.name(),
+        lock
+    )
+}
+
+#[test]
+fn docs_have_title_metadata_and_sections_in_order() {
+    let mut failures = Vec::new();
+    for rule in rules::ALL {
+        let doc = rule.doc;
+        let name = rule.name;
+        if doc.lines().next() != Some(&format!("# {name}")) {
+            failures.push(format!("{name}: first line must be `# {name}`"));
+        }
+        if !doc.lines().any(|l| l.trim() == metadata_row(rule)) {
+            failures.push(format!(
+                "{name}: metadata row must be `{}`",
+                metadata_row(rule)
+            ));
+        }
+        let mut at = 0;
+        for section in SECTIONS {
+            match doc[at..].find(&format!("\n{section}\n")) {
+                Some(i) => at += i + section.len(),
+                None => failures.push(format!(
+                    "{name}: section `{section}` missing or out of order"
+                )),
+            }
+        }
+    }
+    check_all(failures);
+}
+
+/// ```` ```sql bad pg-version=11 ```` → ("bad", Some(11), body).
+fn examples(doc: &str) -> Vec<(String, Option<u32>, String)> {
+    let mut out = Vec::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        let Some(info) = line.trim().strip_prefix("```sql ") else {
+            continue;
+        };
+        let mut words = info.split_whitespace();
+        let kind = words.next().unwrap_or_default().to_owned();
+        let version = words
+            .find_map(|w| w.strip_prefix("pg-version="))
+            .and_then(|v| v.parse().ok());
+        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+        if kind == "bad" || kind == "good" {
+            out.push((kind, version, body.join("\n")));
+        }
+    }
+    out
+}
+
+#[test]
+fn doc_examples_behave_and_bad_examples_take_the_declared_lock() {
+    let mut failures = Vec::new();
+    for rule in rules::ALL {
+        let examples = examples(rule.doc);
+        if !examples.iter().any(|e| e.0 == "bad") || !examples.iter().any(|e| e.0 == "good") {
+            failures.push(format!(
+                "{}: needs a `sql bad` and a `sql good` example",
+                rule.name
+            ));
+            continue;
+        }
+        let mut locks = Vec::new();
+        for (kind, version, body) in &examples {
+            let settings = Settings {
+                pg_version: version.unwrap_or(16),
+                select: vec![rule.name.to_owned()],
+                ..Settings::default()
+            };
+            let report = support::lint_text("example.sql", body, &settings);
+            let fired = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule == rule.name)
+                .count();
+            match (kind.as_str(), fired) {
+                ("bad", 0) => failures.push(format!(
+                    "{}: `sql bad` example does not fire:\n{body}",
+                    rule.name
+                )),
+                ("good", n) if n > 0 => failures.push(format!(
+                    "{}: `sql good` example fires {n}x:\n{body}",
+                    rule.name
+                )),
+                _ => {}
+            }
+            if kind == "bad" {
+                locks.extend(report.diagnostics.iter().filter_map(|d| d.lock));
+            }
+        }
+        if let Some(declared) = rule.lock
+            && !locks.contains(&declared)
+        {
+            failures.push(format!(
+                "{}: declares {declared} but its bad examples report {locks:?}",
+                rule.name
+            ));
+        }
+    }
+    check_all(failures);
+}

@@ -1,0 +1,119 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pgrisk::commands::lint::lint_files;
+use pgrisk::config::{self, Settings};
+use pgrisk::diagnostic::Report;
+use pgrisk::render::{self, Format, RenderOptions};
+use pgrisk::source::discover::{self, DiscoverOptions};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings for a fixture directory: its `pgrisk.toml` if any, then only `rule` selected.
+pub fn fixture_settings(dir: &Path, rule: &str) -> Settings {
+    let mut settings = Settings::default();
+    let file = dir.join(config::FILE_NAME);
+    if file.is_file() {
+        let loaded = config::load_file(&file).unwrap_or_else(|e| panic!("{e}"));
+        settings
+            .apply_file(loaded, &file)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    settings.select = vec![rule.to_owned()];
+    settings
+}
+
+pub fn discover_options(settings: &Settings) -> DiscoverOptions {
+    DiscoverOptions {
+        framework: settings.framework,
+        assume_in_transaction: settings.assume_in_transaction,
+        ..DiscoverOptions::default()
+    }
+}
+
+/// Lints one file given by a path relative to the crate root.
+pub fn lint_path(relative: &Path, settings: &Settings) -> Report {
+    let found = discover::discover(&[relative.to_path_buf()], &discover_options(settings));
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    lint_files(found.files, settings)
+}
+
+/// Lints text as if it were a plain `.sql` file called `name`.
+pub fn lint_text(name: &str, text: &str, settings: &Settings) -> Report {
+    let file = discover::from_text(
+        PathBuf::from(name),
+        text.to_owned(),
+        &discover_options(settings),
+    );
+    lint_files(vec![file], settings)
+}
+
+pub fn render_to_string(report: &Report, format: Format) -> String {
+    let options = RenderOptions {
+        color: false,
+        width: 100,
+        verbose: false,
+    };
+    let mut out = Vec::new();
+    render::render(report, format, &options, &mut out).expect("render to memory");
+    String::from_utf8(out).expect("renders are UTF-8")
+}
+
+pub fn blessing() -> bool {
+    std::env::var_os("PGRISK_BLESS").is_some_and(|v| v != "0")
+}
+
+/// Compares `actual` with the file at `expected`, or rewrites it when blessing.
+/// Returns a failure description instead of panicking so callers can collect them all.
+pub fn compare_or_bless(expected: &Path, actual: &str) -> Option<String> {
+    if blessing() {
+        std::fs::write(expected, actual).expect("write blessed file");
+        return None;
+    }
+    let Ok(want) = std::fs::read_to_string(expected) else {
+        return Some(format!(
+            "{}: missing (run with PGRISK_BLESS=1 to create it)",
+            expected.display()
+        ));
+    };
+    if want == actual {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(&want, actual)
+        .unified_diff()
+        .header("expected", "actual")
+        .to_string();
+    Some(format!("{} differs:\n{diff}", expected.display()))
+}
+
+pub fn pgrisk(args: &[&str]) -> Output {
+    pgrisk_in(&root(), args, None)
+}
+
+pub fn pgrisk_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgrisk"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("PGRISK_PG_VERSION")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pgrisk");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait for pgrisk")
+}
