@@ -80,7 +80,7 @@ pub struct SharedArgs {
     /// Only print findings, no summary
     #[arg(short, long)]
     pub quiet: bool,
-    /// Also list statements sqlparser could not parse
+    /// Also run sqlparser on every statement and list those it rejects (parse coverage)
     #[arg(short, long)]
     pub verbose: bool,
 }

@@ -41,6 +41,8 @@ pub struct Summary {
     pub files: usize,
     pub statements: usize,
     pub unparsed: usize,
+    /// Accepted by sqlparser (every statement is offered to it only with `-v`).
+    pub parsed: usize,
     /// Rejected by sqlparser but read by the token reader.
     pub recovered: usize,
     pub errors: usize,
@@ -137,14 +139,17 @@ impl Report {
         self.summary.files += 1;
         self.summary.statements += file.statements.len();
         for s in &file.statements {
+            match s.understanding {
+                Understanding::Parsed => self.summary.parsed += 1,
+                Understanding::Recovered => self.summary.recovered += 1,
+                Understanding::Read | Understanding::Unknown => {}
+            }
             if let Some(reason) = &s.parse_error {
                 let line = source.position(s.span.start).line;
                 let recovered = s.understanding == Understanding::Recovered;
                 self.unparsed.push((index, line, reason.clone(), recovered));
-                match s.understanding {
-                    Understanding::Recovered => self.summary.recovered += 1,
-                    Understanding::Unknown => self.summary.unparsed += 1,
-                    Understanding::Parsed => {}
+                if s.understanding == Understanding::Unknown {
+                    self.summary.unparsed += 1;
                 }
             }
         }

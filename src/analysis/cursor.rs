@@ -1,13 +1,15 @@
 //! A cursor over one statement's tokens with the small vocabulary the reader needs:
 //! keywords, identifiers as PostgreSQL folds them, qualified names, balanced groups.
 
+use std::borrow::Cow;
+
 use super::model::Name;
 use crate::source::Span;
 use crate::source::lex::{Token, TokenKind, tokens};
 
 pub struct Cursor<'a> {
     pub src: &'a str,
-    toks: Vec<Token>,
+    toks: Cow<'a, [Token]>,
     pos: usize,
 }
 
@@ -23,7 +25,20 @@ impl<'a> Cursor<'a> {
                 t
             })
             .collect();
-        Cursor { src, toks, pos: 0 }
+        Cursor {
+            src,
+            toks: Cow::Owned(toks),
+            pos: 0,
+        }
+    }
+
+    /// A cursor over tokens lexed earlier (the splitter's), without lexing again.
+    pub fn from_tokens(src: &'a str, toks: &'a [Token]) -> Cursor<'a> {
+        Cursor {
+            src,
+            toks: Cow::Borrowed(toks),
+            pos: 0,
+        }
     }
 
     pub fn at_end(&self) -> bool {
@@ -93,6 +108,15 @@ impl<'a> Cursor<'a> {
         yes
     }
 
+    /// Consumes an operator token with exactly this text (e.g. the `*` of `ONLY t *`).
+    pub fn eat_op(&mut self, op: &str) -> bool {
+        let yes = self
+            .peek()
+            .is_some_and(|t| t.kind == TokenKind::Op && self.text(t) == op);
+        self.pos += usize::from(yes);
+        yes
+    }
+
     /// Consumes the words only if all of them follow, in order.
     pub fn eat_all(&mut self, words: &[&str]) -> bool {
         let yes = words.iter().enumerate().all(|(i, w)| self.is_nth(i, w));
@@ -145,7 +169,7 @@ impl<'a> Cursor<'a> {
         let mut names = Vec::new();
         while let Some(name) = self.name() {
             names.push(name);
-            self.eat("*");
+            self.eat_op("*");
             if self.eat_kind(TokenKind::Comma).is_none() {
                 break;
             }

@@ -25,7 +25,9 @@ use tables::{Feature as F, available, version_fact};
 /// How well a statement was understood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Understanding {
-    /// sqlparser accepted it (and the reader read it).
+    /// The token reader recognised the form; sqlparser was not needed.
+    Read,
+    /// sqlparser accepted it.
     Parsed,
     /// sqlparser rejected it; the token reader still recognised the form.
     Recovered,
@@ -107,25 +109,31 @@ pub struct Prepared {
     pub statements: Vec<PreparedStatement>,
 }
 
-pub fn prepare(source: SourceFile) -> Prepared {
+/// Reads every statement with the token reader. sqlparser runs where its answer is needed:
+/// on statements the reader does not recognise (to tell valid SQL pgrisk does not model
+/// from text nobody can read) and, with `parse_all`, on every statement (coverage, `-v`).
+/// Parsing everything would triple the cost of a lint for no finding.
+pub fn prepare(source: SourceFile, parse_all: bool) -> Prepared {
     let statements = source
         .statements
         .iter()
         .enumerate()
         .filter(|(_, statement)| statement.kind != RawKind::Meta)
         .map(|(index, statement)| {
-            let parsed = parse::parse(source.statement_sql(statement));
-            let reading = read::read(&source.sql, statement.span);
+            let reading = read::read_tokens(&source.sql, source.statement_tokens(statement));
+            let parsed = (parse_all || !reading.recognised)
+                .then(|| parse::parse(source.statement_sql(statement)).map(drop));
             let understanding = match (&parsed, reading.recognised, statement.unterminated) {
                 (_, _, true) => Understanding::Unknown,
-                (Ok(_), _, _) => Understanding::Parsed,
-                (Err(_), true, _) => Understanding::Recovered,
-                (Err(_), false, _) => Understanding::Unknown,
+                (Some(Ok(())), _, _) => Understanding::Parsed,
+                (None, true, _) => Understanding::Read,
+                (Some(Err(_)), true, _) => Understanding::Recovered,
+                (_, false, _) => Understanding::Unknown,
             };
             let parse_error = if statement.unterminated {
                 Some("unterminated quote, dollar quote or comment".to_owned())
             } else {
-                parsed.err()
+                parsed.and_then(Result::err)
             };
             PreparedStatement {
                 index,

@@ -17,8 +17,17 @@ pub struct Reading {
     pub recognised: bool,
 }
 
+/// Reads a statement from the splitter's tokens.
+pub fn read_tokens(src: &str, tokens: &[crate::source::lex::Token]) -> Reading {
+    read_cursor(Cursor::from_tokens(src, tokens))
+}
+
+/// Reads the statement at `span`, lexing it (for SQL nested in `DO` bodies).
 pub fn read(src: &str, span: Span) -> Reading {
-    let mut c = Cursor::new(src, span);
+    read_cursor(Cursor::new(src, span))
+}
+
+fn read_cursor(mut c: Cursor) -> Reading {
     let full = c.full_span();
     let mut actions = Vec::new();
     let recognised = read_statement(&mut c, &mut actions, full);
@@ -178,7 +187,7 @@ fn read_set(c: &mut Cursor, out: &mut Out, full: Span) {
 
 /// `SELECT set_config('lock_timeout', '2s', false)` sets a variable like `SET` does.
 fn read_select(c: &mut Cursor, out: &mut Out, full: Span) {
-    let toks = c.rest().to_vec();
+    let toks = c.rest();
     for (i, t) in toks.iter().enumerate() {
         if !t.is_word(c.src, "set_config") {
             continue;
@@ -695,7 +704,7 @@ fn read_alter_table(c: &mut Cursor, out: &mut Out) -> bool {
     }
     c.eat("only");
     let Some(table) = c.name() else { return false };
-    c.eat("*");
+    c.eat_op("*");
     let mut any = false;
     while !c.at_end() {
         let start = c.mark();

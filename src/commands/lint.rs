@@ -1,7 +1,9 @@
 //! `pgrisk lint`: discover → split → prepare (parallel) → fold (in order) → rules → report.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::sync::{Mutex, mpsc};
 
 use crate::analysis::{self, Analyzer, Origin, Prepared};
 use crate::cli::LintArgs;
@@ -33,7 +35,7 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
     for error in &discovered.errors {
         eprintln!("pgrisk: error: {error}");
     }
-    let report = lint_files(discovered.files, &settings);
+    let report = lint_files(discovered.files, &settings, args.shared.verbose);
     let render_options = super::render_options(&args.shared);
     let mut out = BufWriter::new(io::stdout().lock());
     let written = render::render(&report, args.shared.format, &render_options, &mut out)
@@ -53,44 +55,62 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
 }
 
 /// Lints files given in migration order; every object they create counts as new.
-pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings) -> Report {
-    let prepared = prepare_all(files);
+/// `parse_all` offers every statement to sqlparser (coverage for `-v`), not only unknown ones.
+///
+/// Files are split, read and parsed on all cores; the fold that needs migration order
+/// (catalog, state) and the rules run on this thread as prepared files arrive, so memory
+/// holds only the files waiting for their turn.
+pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: bool) -> Report {
     let rule_settings = RuleSettings {
         pg_version: settings.pg_version,
     };
     let mut analyzer = Analyzer::new(settings.pg_version);
     let mut report = Report::default();
-    for (index, file) in prepared.into_iter().enumerate() {
+    let mut lint_one = |index: usize, file: Prepared| {
         let analyzed = analyzer.analyze(file, Origin::Created { file: index });
         let findings = rules::check_file(&analyzed, rules::ALL, &rule_settings);
         report.add_file(&analyzed, findings, settings);
+    };
+    let prepare = |f: MigrationFile| analysis::prepare(SourceFile::load(f), parse_all);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if workers <= 1 {
+        for (index, file) in files.into_iter().enumerate() {
+            lint_one(index, prepare(file));
+        }
+    } else {
+        let count = files.len();
+        let queue = Mutex::new(files.into_iter().enumerate());
+        let (sender, receiver) = mpsc::channel::<(usize, Prepared)>();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let sender = sender.clone();
+                let queue = &queue;
+                scope.spawn(move || {
+                    loop {
+                        let next = queue.lock().map(|mut q| q.next());
+                        let Ok(Some((index, file))) = next else { break };
+                        if sender.send((index, prepare(file))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            // files finish out of order; fold them in order
+            let mut waiting = BTreeMap::new();
+            let mut next = 0;
+            for (index, prepared) in receiver.iter() {
+                waiting.insert(index, prepared);
+                while let Some(prepared) = waiting.remove(&next) {
+                    lint_one(next, prepared);
+                    next += 1;
+                }
+            }
+            debug_assert_eq!(next, count);
+        });
     }
     report.finish();
     report
-}
-
-/// Splits, reads and parses files on all cores; the result keeps the input order.
-fn prepare_all(files: Vec<MigrationFile>) -> Vec<Prepared> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let prepare = |f: MigrationFile| analysis::prepare(SourceFile::load(f));
-    if threads == 1 || files.len() < 2 {
-        return files.into_iter().map(prepare).collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    let mut files = files.into_iter();
-    let chunks: Vec<Vec<MigrationFile>> = std::iter::from_fn(|| {
-        let c: Vec<_> = files.by_ref().take(chunk).collect();
-        (!c.is_empty()).then_some(c)
-    })
-    .collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| scope.spawn(move || c.into_iter().map(prepare).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
 }

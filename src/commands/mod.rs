@@ -70,5 +70,6 @@ pub fn render_options(shared: &SharedArgs) -> RenderOptions {
         color,
         width: if color { 120 } else { 100 },
         verbose: shared.verbose,
+        quiet: shared.quiet,
     }
 }

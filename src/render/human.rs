@@ -33,6 +33,9 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
         out.write_all(text.as_bytes())?;
         writeln!(out)?;
     }
+    if options.quiet {
+        return Ok(());
+    }
     write_summary(report, options, out)
 }
 
@@ -102,15 +105,22 @@ fn write_summary(report: &Report, options: &RenderOptions, out: &mut dyn Write) 
         }
     }
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let coverage = if options.verbose {
+        format!(
+            "; sqlparser accepted {}, rejected {} that pgrisk's reader read",
+            s.parsed, s.recovered
+        )
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{}, {}, {} in {} ({}, {} not understood, {} read without sqlparser)",
+        "{}, {}, {} in {} ({}, {} not understood{coverage})",
         plural(s.errors, "error"),
         plural(s.warnings, "warning"),
         plural(s.infos, "info"),
         plural(s.files, "file"),
         plural(s.statements, "statement"),
         s.unparsed,
-        s.recovered,
     )
 }

@@ -26,6 +26,8 @@ pub struct RenderOptions {
     /// Terminal width for wrapping human output.
     pub width: usize,
     pub verbose: bool,
+    /// Findings only: no summary line.
+    pub quiet: bool,
 }
 
 pub fn render(

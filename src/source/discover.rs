@@ -763,6 +763,10 @@ fn goose_directive(line: &str) -> Option<String> {
 
 fn scan_goose(text: &str) -> GooseScan {
     let mut scan = GooseScan::default();
+    // most files have no annotation: skip the line scan for them
+    if !text.contains("+goose") {
+        return scan;
+    }
     let mut up_start = None;
     let mut block_start = None;
     for line in lines(text) {
@@ -821,6 +825,9 @@ fn dbmate_directive<'a>(line: &'a str, word: &str) -> Option<&'a str> {
 /// (pkg/dbmate/migration.go), and reads options only from the directive line.
 fn scan_dbmate(text: &str) -> DbmateScan {
     let mut scan = DbmateScan::default();
+    if !text.contains("migrate:") {
+        return scan;
+    }
     let mut up_start = None;
     for line in lines(text) {
         if up_start.is_none() {

@@ -93,6 +93,8 @@ pub struct Statement {
     pub kind: RawKind,
     pub unterminated: bool,
     pub copy_data: Option<Span>,
+    /// Its tokens in [`SourceFile::tokens`].
+    pub tokens: std::ops::Range<usize>,
 }
 
 /// One migration file, split and ready for analysis.
@@ -109,6 +111,8 @@ pub struct SourceFile {
     pub tx: TxMode,
     pub tx_reason: String,
     pub statements: Vec<Statement>,
+    /// The statements' tokens, lexed once by the splitter.
+    pub tokens: Vec<lex::Token>,
     pub suppressions: Vec<Suppression>,
 }
 
@@ -125,6 +129,7 @@ impl SourceFile {
                 kind: s.kind,
                 unterminated: s.unterminated,
                 copy_data: s.copy_data,
+                tokens: s.tokens,
             })
             .collect();
         let suppressions = suppress::collect(&sql, &split.comments, &statements);
@@ -137,8 +142,13 @@ impl SourceFile {
             tx: file.tx,
             tx_reason: file.tx_reason,
             statements,
+            tokens: split.tokens,
             suppressions,
         }
+    }
+
+    pub fn statement_tokens(&self, statement: &Statement) -> &[lex::Token] {
+        &self.tokens[statement.tokens.clone()]
     }
 
     pub fn statement_sql(&self, statement: &Statement) -> &str {

@@ -24,6 +24,8 @@ pub struct RawStatement {
     pub copy_data: Option<Span>,
     /// A quote, dollar quote or comment inside it never closed.
     pub unterminated: bool,
+    /// Its tokens (comments and the final `;` excluded) in [`Split::tokens`].
+    pub tokens: Range<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -31,12 +33,16 @@ pub struct Split {
     pub statements: Vec<RawStatement>,
     /// Every comment, in order (suppressions are read from these).
     pub comments: Vec<Span>,
+    /// The tokens of all statements, lexed once for every later stage.
+    pub tokens: Vec<Token>,
 }
 
 /// Tracks one statement while its tokens arrive.
 #[derive(Default)]
 struct Pending {
     first: Option<Token>,
+    /// Index of the first token in `Split::tokens`.
+    token_start: usize,
     last: Option<Token>,
     words: usize,
     head: [Option<Span>; 3],
@@ -48,7 +54,11 @@ struct Pending {
 }
 
 impl Pending {
-    fn push(&mut self, text: &str, token: Token) {
+    fn push(&mut self, text: &str, token: Token, tokens: &mut Vec<Token>) {
+        if self.first.is_none() {
+            self.token_start = tokens.len();
+        }
+        tokens.push(token);
         self.first.get_or_insert(token);
         self.last = Some(token);
         self.unterminated |= token.unterminated;
@@ -91,13 +101,14 @@ impl Pending {
         self.paren_depth > 0 || self.atomic_depth > 0
     }
 
-    fn take(&mut self, end: usize) -> Option<RawStatement> {
+    fn take(&mut self, end: usize, tokens_end: usize) -> Option<RawStatement> {
         let first = self.first?;
         let statement = RawStatement {
             span: Span::new(first.span.start, end),
             kind: RawKind::Sql,
             copy_data: None,
             unterminated: self.unterminated,
+            tokens: self.token_start..tokens_end,
         };
         *self = Pending::default();
         Some(statement)
@@ -113,9 +124,13 @@ pub fn split(text: &str, blocks: &[Range<usize>]) -> Split {
     while let Some(token) = lexer.next() {
         if let Some(block) = blocks.iter().find(|b| b.contains(&token.span.start)) {
             let end = pending.last.map_or(0, |t| t.span.end);
-            out.statements.extend(pending.take(end));
-            out.statements
-                .extend(block_statement(text, block, &mut out.comments));
+            out.statements.extend(pending.take(end, out.tokens.len()));
+            out.statements.extend(block_statement(
+                text,
+                block,
+                &mut out.comments,
+                &mut out.tokens,
+            ));
             lexer.seek(block.end);
             continue;
         }
@@ -129,17 +144,18 @@ pub fn split(text: &str, blocks: &[Range<usize>]) -> Split {
                         kind: RawKind::Meta,
                         copy_data: None,
                         unterminated: false,
+                        tokens: out.tokens.len()..out.tokens.len(),
                     });
                 } else if is_go {
                     // `\g` and friends send the buffered query like a semicolon does
                     let end = pending.last.map_or(token.span.start, |t| t.span.end);
-                    out.statements.extend(pending.take(end));
+                    out.statements.extend(pending.take(end, out.tokens.len()));
                 }
             }
             TokenKind::Semicolon if !pending.open() => {
                 let is_copy_from_stdin = pending.head_is(text, &["copy"])
                     && copy_reads_stdin(text, pending.first.map_or(0, |t| t.span.start), token);
-                if let Some(mut statement) = pending.take(token.span.end) {
+                if let Some(mut statement) = pending.take(token.span.end, out.tokens.len()) {
                     if is_copy_from_stdin {
                         let data = copy_data_span(text, token.span.end);
                         lexer.seek(data.end);
@@ -148,11 +164,11 @@ pub fn split(text: &str, blocks: &[Range<usize>]) -> Split {
                     out.statements.push(statement);
                 }
             }
-            _ => pending.push(text, token),
+            _ => pending.push(text, token, &mut out.tokens),
         }
     }
     let end = pending.last.map_or(0, |t| t.span.end);
-    out.statements.extend(pending.take(end));
+    out.statements.extend(pending.take(end, out.tokens.len()));
     out
 }
 
@@ -160,7 +176,9 @@ fn block_statement(
     text: &str,
     block: &Range<usize>,
     comments: &mut Vec<Span>,
+    tokens: &mut Vec<Token>,
 ) -> Option<RawStatement> {
+    let token_start = tokens.len();
     let mut first = None;
     let mut last = None;
     let mut unterminated = false;
@@ -171,6 +189,7 @@ fn block_statement(
         }
         first.get_or_insert(token.span.start);
         last = Some(token.span.end);
+        tokens.push(token);
         unterminated |= token.unterminated;
     }
     Some(RawStatement {
@@ -178,6 +197,7 @@ fn block_statement(
         kind: RawKind::Sql,
         copy_data: None,
         unterminated,
+        tokens: token_start..tokens.len(),
     })
 }
 

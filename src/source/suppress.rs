@@ -80,6 +80,7 @@ mod tests {
                 kind: r.kind,
                 unterminated: false,
                 copy_data: None,
+                tokens: r.tokens.clone(),
             })
             .collect();
         collect(sql, &s.comments, &statements)

@@ -11,6 +11,9 @@ const GO_CONTROL_WORDS: &[&str] = &[
 
 /// Returns the text with every template construct neutralized; `None` when there are none.
 pub fn neutralize(text: &str) -> Option<String> {
+    if !may_have_templates(text.as_bytes()) {
+        return None;
+    }
     let mut bytes = text.as_bytes().to_vec();
     let mut changed = replace_delimited(text, &mut bytes, "{{", "}}", go_replacement);
     changed |= replace_delimited(text, &mut bytes, "${", "}", |_| b'_');
@@ -32,6 +35,18 @@ pub fn neutralize(text: &str) -> Option<String> {
     }
     // every replacement wrote ASCII over whole constructs, so the result stays UTF-8
     changed.then(|| String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned()))
+}
+
+/// A cheap byte scan that rules out templating for most files before anything is lexed.
+fn may_have_templates(bytes: &[u8]) -> bool {
+    bytes.windows(2).enumerate().any(|(i, w)| match w {
+        [b'{', b'{'] | [b'$', b'{'] => true,
+        [b':', next] => {
+            let after_cast = i > 0 && bytes[i - 1] == b':';
+            !after_cast && (next.is_ascii_alphabetic() || matches!(next, b'_' | b'\'' | b'"'))
+        }
+        _ => false,
+    })
 }
 
 /// A value action becomes an identifier (`_____`); a control action becomes blanks.

@@ -39,7 +39,7 @@ pub fn discover_options(settings: &Settings) -> DiscoverOptions {
 pub fn lint_path(relative: &Path, settings: &Settings) -> Report {
     let found = discover::discover(&[relative.to_path_buf()], &discover_options(settings));
     assert!(found.errors.is_empty(), "{:?}", found.errors);
-    lint_files(found.files, settings)
+    lint_files(found.files, settings, false)
 }
 
 /// Lints text as if it were a plain `.sql` file called `name`.
@@ -49,7 +49,7 @@ pub fn lint_text(name: &str, text: &str, settings: &Settings) -> Report {
         text.to_owned(),
         &discover_options(settings),
     );
-    lint_files(vec![file], settings)
+    lint_files(vec![file], settings, false)
 }
 
 pub fn render_to_string(report: &Report, format: Format) -> String {
@@ -57,6 +57,7 @@ pub fn render_to_string(report: &Report, format: Format) -> String {
         color: false,
         width: 100,
         verbose: false,
+        quiet: false,
     };
     let mut out = Vec::new();
     render::render(report, format, &options, &mut out).expect("render to memory");
