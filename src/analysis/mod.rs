@@ -656,3 +656,262 @@ fn strong_locks(index: usize, actions: &[Action]) -> Vec<HeldLock> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::discover::{DiscoverOptions, from_text};
+
+    fn analyze_sql(sql: &str, pg_version: u32) -> AnalyzedFile {
+        let file = from_text("t.sql".into(), sql.to_owned(), &DiscoverOptions::default());
+        let prepared = prepare(SourceFile::load(file), true);
+        Analyzer::new(pg_version).analyze(prepared, Origin::Created { file: 0 })
+    }
+
+    /// (relation, lock) pairs of every action, e.g. `("public.orders", "SHARE")`.
+    fn locks(sql: &str) -> Vec<(String, &'static str)> {
+        let file = analyze_sql(sql, 16);
+        file.statements[0]
+            .actions
+            .iter()
+            .flat_map(|a| {
+                a.locks
+                    .iter()
+                    .map(|l| (l.relation.key().to_string(), l.mode.sql_name()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_lock_relevant_heads_that_sqlparser_rejects() {
+        use LockMode::*;
+        let cases: &[(&str, &[(&str, LockMode)])] = &[
+            (
+                "DROP INDEX CONCURRENTLY orders_idx",
+                &[("public.orders_idx", ShareUpdateExclusive)],
+            ),
+            (
+                "REINDEX TABLE CONCURRENTLY orders",
+                &[("public.orders", ShareUpdateExclusive)],
+            ),
+            (
+                "REINDEX (VERBOSE) TABLE orders",
+                &[("public.orders", Share)],
+            ),
+            (
+                "REINDEX (CONCURRENTLY) TABLE orders",
+                &[("public.orders", ShareUpdateExclusive)],
+            ),
+            (
+                "ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+                &[
+                    ("public.events", ShareUpdateExclusive),
+                    ("public.events_2024", AccessExclusive),
+                ],
+            ),
+            (
+                "ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY",
+                &[
+                    ("public.events", ShareUpdateExclusive),
+                    ("public.events_2023", ShareUpdateExclusive),
+                ],
+            ),
+            (
+                "ALTER TABLE events DETACH PARTITION events_2023",
+                &[
+                    ("public.events", AccessExclusive),
+                    ("public.events_2023", AccessExclusive),
+                ],
+            ),
+            (
+                "ALTER TABLE orders ALTER CONSTRAINT orders_fk DEFERRABLE",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders ALTER COLUMN total SET STATISTICS 500",
+                &[("public.orders", ShareUpdateExclusive)],
+            ),
+            (
+                "ALTER TABLE orders ALTER COLUMN note SET STORAGE EXTERNAL",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders ALTER COLUMN note SET COMPRESSION lz4",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders ALTER COLUMN id DROP IDENTITY IF EXISTS",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders ALTER COLUMN total DROP EXPRESSION",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders SET SCHEMA archive",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders SET TABLESPACE fast",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders SET (fillfactor = 70, autovacuum_enabled = false)",
+                &[("public.orders", ShareUpdateExclusive)],
+            ),
+            (
+                "ALTER TABLE orders SET (parallel_workers = 4, oids = false)",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders SET (security_barrier = true)",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER TABLE orders DISABLE TRIGGER orders_audit",
+                &[("public.orders", ShareRowExclusive)],
+            ),
+            (
+                "ALTER TABLE orders FROBNICATE",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "ALTER INDEX orders_idx SET TABLESPACE fast",
+                &[("public.orders_idx", AccessExclusive)],
+            ),
+            (
+                "ALTER INDEX orders_idx ATTACH PARTITION orders_2024_idx",
+                &[("public.orders_idx", AccessExclusive)],
+            ),
+            (
+                "CREATE INDEX orders_idx ON ONLY orders (created_at)",
+                &[("public.orders", Share)],
+            ),
+            (
+                "CLUSTER orders USING orders_pkey",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "VACUUM (FULL, ANALYZE) orders",
+                &[("public.orders", AccessExclusive)],
+            ),
+            (
+                "VACUUM (ANALYZE) orders",
+                &[("public.orders", ShareUpdateExclusive)],
+            ),
+            (
+                "REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals",
+                &[("public.daily_totals", Exclusive)],
+            ),
+            (
+                "CREATE STATISTICS orders_stats (dependencies) ON a, b FROM orders",
+                &[("public.orders", ShareUpdateExclusive)],
+            ),
+            (
+                "LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE",
+                &[("public.orders", ShareRowExclusive)],
+            ),
+            (
+                "CREATE TRIGGER t AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION f()",
+                &[("public.orders", ShareRowExclusive)],
+            ),
+            (
+                "DO $$ BEGIN IF true THEN ALTER TABLE orders ADD COLUMN x int; END IF; END $$",
+                &[("public.orders", AccessExclusive)],
+            ),
+            ("ALTER SEQUENCE orders_id_seq RESTART WITH 100", &[]),
+            (
+                "CREATE SEQUENCE public.orders_id_seq AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1",
+                &[],
+            ),
+            ("COMMENT ON FUNCTION f(integer, text) IS 'x'", &[]),
+        ];
+        let mut failures = Vec::new();
+        for (sql, want) in cases {
+            let got = locks(sql);
+            let want: Vec<_> = want
+                .iter()
+                .map(|(r, m)| (r.to_string(), m.sql_name()))
+                .collect();
+            if got != want {
+                failures.push(format!("{sql}\n  want {want:?}\n  got  {got:?}"));
+            }
+            let understood = analyze_sql(sql, 16).statements[0].understanding;
+            if understood == Understanding::Unknown {
+                failures.push(format!("{sql}: not understood"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn sqlparser_rejections_are_tagged_as_recovered() {
+        let file = analyze_sql(
+            "ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY;",
+            16,
+        );
+        assert_eq!(file.statements[0].understanding, Understanding::Recovered);
+        assert!(file.statements[0].parse_error.is_some());
+        let file = analyze_sql("CREATE INDEX i ON t (a);", 16);
+        assert_eq!(file.statements[0].understanding, Understanding::Parsed);
+    }
+
+    #[test]
+    fn add_column_default_rewrites_only_before_11_or_when_volatile() {
+        let rewrite = |sql: &str, pg| {
+            analyze_sql(sql, pg).statements[0].actions[0]
+                .rewrite
+                .is_some()
+        };
+        assert!(!rewrite("ALTER TABLE t ADD COLUMN s text DEFAULT 'x'", 16));
+        assert!(rewrite("ALTER TABLE t ADD COLUMN s text DEFAULT 'x'", 10));
+        assert!(rewrite(
+            "ALTER TABLE t ADD COLUMN s uuid DEFAULT gen_random_uuid()",
+            16
+        ));
+        assert!(!rewrite(
+            "ALTER TABLE t ADD COLUMN s timestamptz DEFAULT now()",
+            16
+        ));
+        assert!(rewrite("ALTER TABLE t ADD COLUMN s bigserial", 16));
+        assert!(rewrite(
+            "ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a + 1) STORED",
+            18
+        ));
+        assert!(!rewrite(
+            "ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a + 1) VIRTUAL",
+            18
+        ));
+        assert!(rewrite(
+            "ALTER TABLE t ADD COLUMN s int GENERATED ALWAYS AS (a + 1)",
+            17
+        ));
+    }
+
+    #[test]
+    fn known_old_type_decides_the_type_change_rewrite() {
+        let sql = "CREATE TABLE t (a varchar(10), b int);\n\
+                   ALTER TABLE t ALTER COLUMN a TYPE varchar(20);\n\
+                   ALTER TABLE t ALTER COLUMN a TYPE text;\n\
+                   ALTER TABLE t ALTER COLUMN b TYPE bigint;";
+        let file = analyze_sql(sql, 16);
+        let rewrites: Vec<bool> = file.statements[1..]
+            .iter()
+            .map(|s| s.actions[0].rewrite.is_some())
+            .collect();
+        assert_eq!(rewrites, vec![false, false, true]);
+    }
+
+    #[test]
+    fn state_records_timeouts_and_held_locks_before_each_statement() {
+        let sql = "BEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN a int;\nSELECT 1;\nCOMMIT;\nSELECT 2;";
+        let file = analyze_sql(sql, 16);
+        let s = &file.statements;
+        assert!(!s[1].before.lock_timeout.is_active());
+        assert!(s[2].before.lock_timeout.is_active());
+        assert_eq!(s[3].before.held.len(), 1);
+        assert_eq!(s[3].before.held[0].mode, LockMode::AccessExclusive);
+        assert!(s[5].before.held.is_empty() && !s[5].before.lock_timeout.is_active());
+        assert!(s[5].before.block.is_none());
+    }
+}

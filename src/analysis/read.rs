@@ -713,16 +713,17 @@ fn read_alter_table(c: &mut Cursor, out: &mut Out) -> bool {
         c.skip_until_comma();
         let span = c.span_since(start);
         c.eat_kind(TokenKind::Comma);
-        match op {
-            Some(op) => out.push((
-                ActionKind::AlterTable {
-                    table: table.clone(),
-                    op,
-                },
-                span,
-            )),
-            None => return false,
-        }
+        // an action we do not model is assumed to take the strongest lock, never less
+        let op = op.unwrap_or_else(|| AlterOp::Other {
+            what: format!("unrecognised action `{}`", &c.src[span.start..span.end]),
+        });
+        out.push((
+            ActionKind::AlterTable {
+                table: table.clone(),
+                op,
+            },
+            span,
+        ));
         any = true;
     }
     any

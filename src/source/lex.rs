@@ -218,8 +218,15 @@ impl Iterator for Lexer<'_> {
     type Item = Token;
 
     fn next(&mut self) -> Option<Token> {
-        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
-            self.pos += 1;
+        loop {
+            if self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
+                self.pos += 1;
+            } else if self.src[self.pos..].starts_with('\u{feff}') {
+                // a byte-order mark (editors on Windows write one) is not part of the SQL
+                self.pos += '\u{feff}'.len_utf8();
+            } else {
+                break;
+            }
         }
         if self.pos >= self.bytes.len() {
             return None;

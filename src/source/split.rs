@@ -344,6 +344,16 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_and_crlf_line_ends_are_whitespace() {
+        let src = "\u{feff}SELECT 1;\r\n\\i other.sql\r\nSELECT 2;\r\n";
+        let s = split(src, &[]).statements;
+        assert_eq!(s.len(), 3);
+        assert_eq!(&src[s[0].span.start..s[0].span.end], "SELECT 1;");
+        assert_eq!(s[1].kind, RawKind::Meta);
+        assert_eq!(&src[s[2].span.start..s[2].span.end], "SELECT 2;");
+    }
+
+    #[test]
     fn trailing_statement_without_semicolon_is_kept() {
         assert_eq!(
             texts("SELECT 1;\nSELECT 2\n-- end\n"),
