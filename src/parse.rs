@@ -10,9 +10,10 @@ use sqlparser::parser::Parser;
 const RECURSION_LIMIT: usize = 200;
 
 pub fn parse(sql: &str) -> Result<Vec<Statement>, String> {
+    let sql = crate::source::template::neutralize_psql_variables(sql);
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(sql)
+        .try_with_sql(&sql)
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| e.to_string())
 }

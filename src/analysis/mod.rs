@@ -113,14 +113,17 @@ pub struct Prepared {
 /// on statements the reader does not recognise (to tell valid SQL pgrisk does not model
 /// from text nobody can read) and, with `parse_all`, on every statement (coverage, `-v`).
 /// Parsing everything would triple the cost of a lint for no finding.
-pub fn prepare(source: SourceFile, parse_all: bool) -> Prepared {
+pub fn prepare(mut source: SourceFile, parse_all: bool) -> Prepared {
+    // only the reader needs the tokens: free them here, on the thread that made them,
+    // instead of shipping them to the thread that folds files in order
+    let tokens = std::mem::take(&mut source.tokens);
     let statements = source
         .statements
         .iter()
         .enumerate()
         .filter(|(_, statement)| statement.kind != RawKind::Meta)
         .map(|(index, statement)| {
-            let reading = read::read_tokens(&source.sql, source.statement_tokens(statement));
+            let reading = read::read_tokens(source.sql(), &tokens[statement.tokens.clone()]);
             let parsed = (parse_all || !reading.recognised)
                 .then(|| parse::parse(source.statement_sql(statement)).map(drop));
             let understanding = match (&parsed, reading.recognised, statement.unterminated) {

@@ -82,7 +82,8 @@ pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: boo
     } else {
         let count = files.len();
         let queue = Mutex::new(files.into_iter().enumerate());
-        let (sender, receiver) = mpsc::channel::<(usize, Prepared)>();
+        // bounded, so workers wait instead of piling up prepared files in memory
+        let (sender, receiver) = mpsc::sync_channel::<(usize, Prepared)>(workers * 2);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 let sender = sender.clone();

@@ -207,7 +207,7 @@ impl StatementCx<'_> {
 
     /// The span of the first occurrence of `word` (a keyword) inside `within`.
     pub fn keyword_span(&self, within: Span, word: &str) -> Option<Span> {
-        keyword_span(&self.file.source.sql, within, word)
+        keyword_span(self.file.source.sql(), within, word)
     }
 }
 

@@ -103,24 +103,28 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The file exactly as read: diagnostics and snippets show this.
     pub text: String,
-    /// Same byte length as `text`, with templates neutralized and the "down" part blanked:
-    /// the stages after this one read statements from here.
-    pub sql: String,
+    /// Same byte length as `text`, with templates neutralized and the "down" part blanked,
+    /// when that changed anything (see [`SourceFile::sql`]).
+    rewritten: Option<String>,
     pub lines: LineIndex,
     pub framework: Framework,
     pub tx: TxMode,
     pub tx_reason: String,
     pub statements: Vec<Statement>,
-    /// The statements' tokens, lexed once by the splitter.
+    /// The statements' tokens, lexed once by the splitter (taken by `analysis::prepare`).
     pub tokens: Vec<lex::Token>,
     pub suppressions: Vec<Suppression>,
 }
 
 impl SourceFile {
     pub fn load(file: MigrationFile) -> SourceFile {
-        let mut sql = template::neutralize(&file.text).unwrap_or_else(|| file.text.clone());
-        blank_outside(&mut sql, &file.up);
-        let split = split::split(&sql, &file.statement_blocks);
+        let mut rewritten = template::neutralize(&file.text);
+        if !covers_all(&file.up, file.text.len()) {
+            let sql = rewritten.get_or_insert_with(|| file.text.clone());
+            blank_outside(sql, &file.up);
+        }
+        let sql = rewritten.as_deref().unwrap_or(&file.text);
+        let split = split::split(sql, &file.statement_blocks);
         let statements: Vec<Statement> = split
             .statements
             .into_iter()
@@ -132,12 +136,12 @@ impl SourceFile {
                 tokens: s.tokens,
             })
             .collect();
-        let suppressions = suppress::collect(&sql, &split.comments, &statements);
+        let suppressions = suppress::collect(sql, &split.comments, &statements);
         SourceFile {
             path: file.path,
             lines: LineIndex::new(&file.text),
             text: file.text,
-            sql,
+            rewritten,
             framework: file.framework,
             tx: file.tx,
             tx_reason: file.tx_reason,
@@ -147,12 +151,14 @@ impl SourceFile {
         }
     }
 
-    pub fn statement_tokens(&self, statement: &Statement) -> &[lex::Token] {
-        &self.tokens[statement.tokens.clone()]
+    /// The text later stages read: `text` with templates neutralized and the "down" part
+    /// blanked, byte for byte the same length, so every span points into `text` too.
+    pub fn sql(&self) -> &str {
+        self.rewritten.as_deref().unwrap_or(&self.text)
     }
 
     pub fn statement_sql(&self, statement: &Statement) -> &str {
-        &self.sql[statement.span.start..statement.span.end]
+        &self.sql()[statement.span.start..statement.span.end]
     }
 
     pub fn position(&self, offset: usize) -> Position {
@@ -162,10 +168,11 @@ impl SourceFile {
 
 /// Replaces everything outside `keep` by spaces (newlines stay), so that the "down" part of
 /// a two-way migration file is never analysed yet offsets still match the file.
+fn covers_all(keep: &[std::ops::Range<usize>], len: usize) -> bool {
+    keep.len() == 1 && keep[0] == (0..len)
+}
+
 fn blank_outside(sql: &mut String, keep: &[std::ops::Range<usize>]) {
-    if keep.len() == 1 && keep[0] == (0..sql.len()) {
-        return;
-    }
     let mut bytes = std::mem::take(sql).into_bytes();
     let mut kept = vec![false; bytes.len()];
     for range in keep {

@@ -1,6 +1,8 @@
-//! Templated migrations: Go templates `{{ ... }}`, Flyway `${placeholder}` and psql
-//! variables `:var`, `:'var'`, `:"var"` are replaced by neutral text of the same byte
-//! length before splitting and parsing, so every span still points into the user's file.
+//! Templated migrations: Go templates `{{ ... }}` and Flyway `${placeholder}` are replaced by
+//! neutral text of the same byte length before splitting, psql variables `:var`, `:'var'`,
+//! `:"var"` before a statement goes to sqlparser; every span still points into the file.
+
+use std::borrow::Cow;
 
 use super::lex::{Lexer, TokenKind};
 
@@ -9,44 +11,41 @@ const GO_CONTROL_WORDS: &[&str] = &[
     "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
 ];
 
-/// Returns the text with every template construct neutralized; `None` when there are none.
+/// Returns the text with Go templates and Flyway placeholders neutralized; `None` when
+/// there are none. These are expanded before any SQL exists, so they are replaced anywhere.
 pub fn neutralize(text: &str) -> Option<String> {
-    if !may_have_templates(text.as_bytes()) {
+    if !text.contains("{{") && !text.contains("${") {
         return None;
     }
     let mut bytes = text.as_bytes().to_vec();
     let mut changed = replace_delimited(text, &mut bytes, "{{", "}}", go_replacement);
     changed |= replace_delimited(text, &mut bytes, "${", "}", |_| b'_');
-    // psql variables are only interpolated outside quotes, so find them with the lexer
-    let partial = String::from_utf8(bytes.clone()).ok()?;
-    for token in Lexer::new(&partial, 0).filter(|t| t.kind == TokenKind::PsqlVar) {
-        let span = &mut bytes[token.span.start..token.span.end];
-        let (open, close) = match span[1] {
-            q @ (b'\'' | b'"') => (q, q),
-            _ => (b'_', b'_'),
-        };
-        span.fill(b'x');
-        span[0] = open;
-        let last = span.len() - 1;
-        if open != b'_' {
-            span[last] = close;
-        }
-        changed = true;
-    }
     // every replacement wrote ASCII over whole constructs, so the result stays UTF-8
     changed.then(|| String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned()))
 }
 
-/// A cheap byte scan that rules out templating for most files before anything is lexed.
-fn may_have_templates(bytes: &[u8]) -> bool {
-    bytes.windows(2).enumerate().any(|(i, w)| match w {
-        [b'{', b'{'] | [b'$', b'{'] => true,
-        [b':', next] => {
-            let after_cast = i > 0 && bytes[i - 1] == b':';
-            !after_cast && (next.is_ascii_alphabetic() || matches!(next, b'_' | b'\'' | b'"'))
+/// psql variables (`:var`, `:'var'`, `:"var"`), interpolated only outside quotes, become an
+/// identifier, a string or a quoted identifier of the same length. The token reader takes
+/// them as names already; this is for the text handed to sqlparser.
+pub fn neutralize_psql_variables(statement: &str) -> Cow<'_, str> {
+    let vars: Vec<_> = Lexer::new(statement, 0)
+        .filter(|t| t.kind == TokenKind::PsqlVar)
+        .collect();
+    if vars.is_empty() {
+        return Cow::Borrowed(statement);
+    }
+    let mut bytes = statement.as_bytes().to_vec();
+    for token in vars {
+        let span = &mut bytes[token.span.start..token.span.end];
+        let quote = matches!(span[1], b'\'' | b'"').then_some(span[1]);
+        span.fill(b'x');
+        let last = span.len() - 1;
+        match quote {
+            Some(q) => (span[0], span[last]) = (q, q),
+            None => span[0] = b'_',
         }
-        _ => false,
-    })
+    }
+    Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| statement.to_owned()))
 }
 
 /// A value action becomes an identifier (`_____`); a control action becomes blanks.
@@ -127,12 +126,16 @@ mod tests {
     #[test]
     fn psql_variables_keep_their_kind() {
         let src = "SELECT :v, :'name', :\"tbl\", x::int, ':kept';";
-        let out = neutralize(src).unwrap();
+        let out = neutralize_psql_variables(src);
         assert_eq!(out, "SELECT _x, 'xxxxx', \"xxxx\", x::int, ':kept';");
     }
 
     #[test]
     fn plain_sql_is_left_alone() {
-        assert!(neutralize("SELECT a::text FROM t;").is_none());
+        assert!(neutralize("SELECT a::text FROM t WHERE b = :v;").is_none());
+        assert!(matches!(
+            neutralize_psql_variables("SELECT a::text;"),
+            Cow::Borrowed(_)
+        ));
     }
 }
