@@ -17,6 +17,9 @@ pub struct Cli {
 pub enum Command {
     /// Lint SQL migrations: files, directories (in migration order), or - for stdin
     Lint(LintArgs),
+    /// Run migrations on a disposable PostgreSQL (or --dsn, rolled back) and report the locks
+    /// and rewrites each statement really takes, beside pgrisk's prediction
+    Trace(TraceArgs),
     /// Print a rule's documentation
     Explain {
         /// Rule name, e.g. create-index-blocking
@@ -48,6 +51,38 @@ pub struct LintArgs {
     pub assume_in_transaction: bool,
     #[command(flatten)]
     pub shared: SharedArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Migration files or directories, run in migration order
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Directory with initdb, pg_ctl and postgres (default: PGRISK_PG_BIN_DIRS, PATH, /usr/lib/postgresql)
+    #[arg(long)]
+    pub pg_bin: Option<PathBuf>,
+    /// Trace on this server instead, inside one transaction that is always rolled back
+    #[arg(long)]
+    pub dsn: Option<String>,
+    /// With --dsn: skip statements that cannot run in a transaction instead of refusing
+    #[arg(long, requires = "dsn")]
+    pub allow_non_transactional: bool,
+    /// Migration framework, instead of detecting it per file
+    #[arg(long)]
+    pub framework: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: TraceFormat,
+    /// Target PostgreSQL major version for the predictions (default: the server's)
+    #[arg(long)]
+    pub pg_version: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 /// Options every analysing subcommand shares.

@@ -10,4 +10,12 @@ pub enum Error {
     Usage(String),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Cluster(#[from] crate::pg::cluster::ClusterError),
+    #[error(transparent)]
+    Connect(#[from] crate::pg::connect::ConnectError),
+    #[error(transparent)]
+    Trace(#[from] crate::trace::TraceError),
+    #[error("interrupted")]
+    Interrupted,
 }

@@ -12,6 +12,8 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod parse;
+pub mod pg;
 pub mod render;
 pub mod rules;
 pub mod source;
+pub mod trace;

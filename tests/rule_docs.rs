@@ -135,32 +135,11 @@ fn docs_have_title_metadata_and_sections_in_order() {
     check_all(failures);
 }
 
-/// ```` ```sql bad pg-version=11 ```` → ("bad", Some(11), body).
-fn examples(doc: &str) -> Vec<(String, Option<u32>, String)> {
-    let mut out = Vec::new();
-    let mut lines = doc.lines();
-    while let Some(line) = lines.next() {
-        let Some(info) = line.trim().strip_prefix("```sql ") else {
-            continue;
-        };
-        let mut words = info.split_whitespace();
-        let kind = words.next().unwrap_or_default().to_owned();
-        let version = words
-            .find_map(|w| w.strip_prefix("pg-version="))
-            .and_then(|v| v.parse().ok());
-        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-        if kind == "bad" || kind == "good" {
-            out.push((kind, version, body.join("\n")));
-        }
-    }
-    out
-}
-
 #[test]
 fn doc_examples_behave_and_bad_examples_take_the_declared_lock() {
     let mut failures = Vec::new();
     for rule in rules::ALL {
-        let examples = examples(rule.doc);
+        let examples = support::examples(rule.doc);
         if !examples.iter().any(|e| e.0 == "bad") || !examples.iter().any(|e| e.0 == "good") {
             failures.push(format!(
                 "{}: needs a `sql bad` and a `sql good` example",

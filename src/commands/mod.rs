@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod lint;
+pub mod trace;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
+        Command::Trace(args) => trace::run(args),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Rules { format } => explain::list(format),
     }

@@ -118,3 +118,62 @@ pub fn pgrisk_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
     drop(child.stdin.take());
     child.wait_with_output().expect("wait for pgrisk")
 }
+
+/// Server binary directories to test against: every entry of `PGRISK_PG_BIN_DIRS`, or the
+/// default installation (Debian's PostgreSQL in CI).
+pub fn pg_bin_dirs() -> Vec<PathBuf> {
+    let listed = pgrisk::pg::cluster::bin_dirs_from_env();
+    if !listed.is_empty() {
+        return listed;
+    }
+    vec![
+        pgrisk::pg::cluster::find_bin_dir(None)
+            .expect("PostgreSQL server binaries (CI installs them)"),
+    ]
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+pub async fn connect(
+    cluster: &pgrisk::pg::cluster::Cluster,
+    database: &str,
+) -> tokio_postgres::Client {
+    pgrisk::pg::connect::connect(&cluster.config(database))
+        .await
+        .expect("connect to the test cluster")
+}
+
+/// `key=value` DSN for a database of the test cluster.
+pub fn dsn(cluster: &pgrisk::pg::cluster::Cluster, database: &str) -> String {
+    format!(
+        "host={} port={} user=postgres dbname={database}",
+        cluster.socket_dir().display(),
+        pgrisk::pg::cluster::PORT
+    )
+}
+
+/// ```` ```sql bad pg-version=11 ```` → ("bad", Some(11), body).
+pub fn examples(doc: &str) -> Vec<(String, Option<u32>, String)> {
+    let mut out = Vec::new();
+    let mut lines = doc.lines();
+    while let Some(line) = lines.next() {
+        let Some(info) = line.trim().strip_prefix("```sql ") else {
+            continue;
+        };
+        let mut words = info.split_whitespace();
+        let kind = words.next().unwrap_or_default().to_owned();
+        let version = words
+            .find_map(|w| w.strip_prefix("pg-version="))
+            .and_then(|v| v.parse().ok());
+        let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+        if kind == "bad" || kind == "good" {
+            out.push((kind, version, body.join("\n")));
+        }
+    }
+    out
+}

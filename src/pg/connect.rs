@@ -1,0 +1,77 @@
+//! Connections to a user's server. The DSN may hold a password: it never reaches a message;
+//! errors name the host, port, user and database only.
+
+use std::time::Duration;
+
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config, NoTls};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("invalid --dsn: {0}")]
+    Dsn(String),
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+}
+
+/// `user@host:port/db`, without the password, for messages.
+pub fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("(default user)");
+    let db = config.get_dbname().unwrap_or("(default database)");
+    format!("{user}@{host}:{port}/{db}")
+}
+
+pub fn parse_dsn(dsn: &str) -> Result<Config, ConnectError> {
+    let mut config: Config = dsn.parse().map_err(|e: tokio_postgres::Error| {
+        // tokio-postgres does not echo the DSN, but strip anything after "password" to be sure
+        let text = e.to_string();
+        ConnectError::Dsn(
+            text.split("password")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+        )
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config.application_name("pgrisk");
+    Ok(config)
+}
+
+/// Connects without TLS and drives the connection on the current runtime.
+pub async fn connect(config: &Config) -> Result<Client, ConnectError> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| ConnectError::Connect {
+            target: describe(config),
+            reason: e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |db| db.message().to_owned()),
+        })?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_never_contain_the_password() {
+        let config = parse_dsn("postgres://app:s3cret@db.internal:6432/shop").unwrap();
+        let shown = describe(&config);
+        assert_eq!(shown, "app@db.internal:6432/shop");
+        assert!(!shown.contains("s3cret"));
+    }
+}

@@ -1,0 +1,441 @@
+//! Real PostgreSQL in the loop. Each test starts its own disposable cluster (initdb +
+//! pg_ctl on a Unix socket; as root through runuser) and removes it when done.
+//!
+//! The ground truth runs every locking and compatibility rule's `bad` and `good` examples
+//! (docs and fixtures) on the server: the lock each finding claims must be the lock the
+//! server shows in `pg_locks`, rewrites must show as a new relfilenode, and no traced
+//! statement may contradict the analysis tables. It runs on Debian's PostgreSQL by default
+//! and on every bin dir listed in `PGRISK_PG_BIN_DIRS` (see scripts/pg-versions.sh).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use pgrisk::analysis::LockMode;
+use pgrisk::commands::trace::analyze_files;
+use pgrisk::pg::cluster::Cluster;
+use pgrisk::rules::{self, Category, Rule, RuleSettings};
+use pgrisk::source::discover::{DiscoverOptions, MigrationFile, from_text};
+use pgrisk::trace::{self, Target, TracedStatement, Verdict};
+
+use crate::support;
+
+/// Rules whose bad examples must rewrite the table (new relfilenode).
+const REWRITE_CLAIMS: &[&str] = &[
+    "add-column-rewrite",
+    "alter-column-type-rewrite",
+    "table-rewrite",
+];
+
+/// Rules whose risk is the lock mode itself: their good examples must not take it on an
+/// existing relation.
+const LOCK_MODE_CLAIMS: &[&str] = &[
+    "create-index-blocking",
+    "drop-index-blocking",
+    "reindex-blocking",
+    "refresh-matview-blocking",
+    "detach-partition-blocking",
+];
+
+/// Rules without a lock claim to check on a server, and why.
+const NOT_TRACED: &[(&str, &str)] = &[
+    (
+        "add-column-required",
+        "the bad example fails on a table with rows, by design",
+    ),
+    (
+        "lock-held-across-statements",
+        "the finding is on the statement after the lock",
+    ),
+];
+
+fn file(name: &str, text: &str) -> MigrationFile {
+    from_text(
+        PathBuf::from(name),
+        text.to_owned(),
+        &DiscoverOptions::default(),
+    )
+}
+
+struct Example {
+    rule: &'static Rule,
+    name: String,
+    bad: bool,
+    text: String,
+}
+
+/// Every doc example (for the server's major) and top-level fixture of the traced rules.
+fn examples(major: u32) -> Vec<Example> {
+    let mut out = Vec::new();
+    let traced = rules::ALL.iter().filter(|r| {
+        matches!(r.category, Category::Locking | Category::Compatibility)
+            && r.lock.is_some()
+            && !NOT_TRACED.iter().any(|(n, _)| *n == r.name)
+    });
+    for rule in traced {
+        for (i, (kind, version, body)) in support::examples(rule.doc).into_iter().enumerate() {
+            if version.is_some_and(|v| v != major) {
+                continue;
+            }
+            out.push(Example {
+                rule,
+                name: format!("rules/{}.md example {}", rule.name, i + 1),
+                bad: kind == "bad",
+                text: body,
+            });
+        }
+        for kind in ["bad", "good"] {
+            let path = format!("fixtures/lint/{}/{kind}.sql", rule.name);
+            if let Ok(text) = std::fs::read_to_string(support::root().join(&path)) {
+                out.push(Example {
+                    rule,
+                    name: path,
+                    bad: kind == "bad",
+                    text,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn strongest_observed(traced: &TracedStatement, relation: &str) -> Option<LockMode> {
+    traced
+        .observed_locks
+        .iter()
+        .filter(|l| l.relation == relation)
+        .filter_map(|l| LockMode::parse(&l.mode))
+        .max()
+}
+
+#[derive(Default)]
+struct Tally {
+    claims_checked: usize,
+    statements: usize,
+    confirmed: usize,
+    not_traced: usize,
+    failures: Vec<String>,
+}
+
+async fn check_example(
+    cluster: &Cluster,
+    database: &str,
+    schema: &str,
+    existing: &BTreeSet<String>,
+    example: &Example,
+    tally: &mut Tally,
+) {
+    let admin = support::connect(cluster, "postgres").await;
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {database} TEMPLATE pgrisk_schema"
+        ))
+        .await
+        .expect("create example database");
+    let client = support::connect(cluster, database).await;
+    let analyzed = analyze_files(
+        vec![file("schema.sql", schema)],
+        vec![file(&example.name, &example.text)],
+        cluster.major,
+    );
+    let settings = RuleSettings {
+        pg_version: cluster.major,
+    };
+    let findings = rules::check_file(&analyzed[0], &[example.rule], &settings);
+    let traced = match trace::trace(&client, &analyzed, Target::Disposable).await {
+        Ok(traced) => traced,
+        Err(error) => {
+            tally.failures.push(format!(
+                "{}: does not run on PostgreSQL {}: {error}",
+                example.name, cluster.major
+            ));
+            return;
+        }
+    };
+    let statements = &analyzed[0].statements;
+    for (statement, record) in statements.iter().zip(&traced) {
+        tally.statements += 1;
+        match record.verdict {
+            Verdict::Confirmed => tally.confirmed += 1,
+            Verdict::NotTraced => tally.not_traced += 1,
+            Verdict::Mismatch => tally.failures.push(format!(
+                "{}:{}: analysis contradicted by the server: {} [{}]",
+                example.name,
+                record.line,
+                record.note.as_deref().unwrap_or(""),
+                record.sql.split_whitespace().collect::<Vec<_>>().join(" ")
+            )),
+        }
+        let own = |f: &&rules::Finding| {
+            statement.span.start <= f.span.start && f.span.start <= statement.span.end
+        };
+        for finding in findings.iter().filter(own) {
+            if record.verdict == Verdict::NotTraced {
+                continue;
+            }
+            if let (Some(claimed), Some(relation)) = (finding.lock, &finding.object) {
+                tally.claims_checked += 1;
+                let seen = strongest_observed(record, relation);
+                if seen != Some(claimed) {
+                    tally.failures.push(format!(
+                        "{}:{}: `{}` claims {claimed} on {relation}, the server took {seen:?}",
+                        example.name, record.line, example.rule.name
+                    ));
+                }
+            }
+            if REWRITE_CLAIMS.contains(&example.rule.name) && !record.rewrite {
+                tally.failures.push(format!(
+                    "{}:{}: `{}` claims a rewrite, none happened",
+                    example.name, record.line, example.rule.name
+                ));
+            }
+        }
+        if !example.bad && LOCK_MODE_CLAIMS.contains(&example.rule.name) {
+            let dangerous = example.rule.lock.expect("lock-mode rules declare a lock");
+            for lock in &record.observed_locks {
+                let mode = LockMode::parse(&lock.mode);
+                if existing.contains(&lock.relation) && mode.is_some_and(|m| m >= dangerous) {
+                    tally.failures.push(format!(
+                        "{}:{}: good example takes {} on existing {}",
+                        example.name, record.line, lock.mode, lock.relation
+                    ));
+                }
+            }
+        }
+    }
+    if example.bad && findings.is_empty() {
+        tally
+            .failures
+            .push(format!("{}: bad example has no finding", example.name));
+    }
+}
+
+#[test]
+fn rule_lock_claims_match_real_servers() {
+    let schema = std::fs::read_to_string(support::root().join("fixtures/trace/schema.sql"))
+        .expect("fixtures/trace/schema.sql");
+    for bin in support::pg_bin_dirs() {
+        let cluster = Cluster::start(&bin).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        let mut tally = Tally::default();
+        support::runtime().block_on(async {
+            let admin = support::connect(&cluster, "postgres").await;
+            admin.batch_execute("CREATE DATABASE pgrisk_schema").await.expect("template database");
+            let template = support::connect(&cluster, "pgrisk_schema").await;
+            template.batch_execute(&schema).await.expect("fixtures/trace/schema.sql loads");
+            let existing: BTreeSet<String> = template
+                .query(
+                    "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+                    &[],
+                )
+                .await
+                .expect("list schema relations")
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            drop(template);
+            for (i, example) in examples(cluster.major).iter().enumerate() {
+                check_example(&cluster, &format!("example_{i}"), &schema, &existing, example, &mut tally).await;
+            }
+        });
+        eprintln!(
+            "ground truth on PostgreSQL {}: {} statements traced, {} confirmed, {} outside a transaction, {} lock claims checked, {} failures",
+            cluster.major,
+            tally.statements,
+            tally.confirmed,
+            tally.not_traced,
+            tally.claims_checked,
+            tally.failures.len()
+        );
+        assert!(
+            tally.claims_checked > 30,
+            "too few claims checked: {}",
+            tally.claims_checked
+        );
+        assert!(
+            tally.failures.is_empty(),
+            "PostgreSQL {}:\n{}",
+            cluster.major,
+            tally.failures.join("\n")
+        );
+    }
+}
+
+async fn catalog_snapshot(client: &tokio_postgres::Client) -> Vec<String> {
+    client
+        .query(
+            "SELECT c.relname || ':' || c.relkind::text || ':' || c.relfilenode || ':' || \
+             coalesce(string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull, ',' ORDER BY a.attnum), '') \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             WHERE n.nspname = 'public' GROUP BY c.oid, c.relname, c.relkind, c.relfilenode ORDER BY 1",
+            &[],
+        )
+        .await
+        .expect("catalog snapshot")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn trace_on_a_user_server_never_leaves_changes_behind() {
+    let bin = &support::pg_bin_dirs()[0];
+    let cluster = Cluster::start(bin).expect("cluster");
+    let rt = support::runtime();
+    let client = rt.block_on(async {
+        let admin = support::connect(&cluster, "postgres").await;
+        admin.batch_execute("CREATE DATABASE app").await.unwrap();
+        let client = support::connect(&cluster, "app").await;
+        client
+            .batch_execute("CREATE TABLE orders (id bigint PRIMARY KEY, total int); INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g;")
+            .await
+            .unwrap();
+        client
+    });
+    let before = rt.block_on(catalog_snapshot(&client));
+    let dir = tempfile::tempdir().unwrap();
+    let migration = dir.path().join("0002_change.sql");
+    std::fs::write(
+        &migration,
+        "CREATE INDEX orders_total_idx ON orders (total);\nALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT 'x';\n\
+         ALTER TABLE orders ALTER COLUMN total TYPE bigint;\nCREATE TABLE audit (id int);\nDROP TABLE audit;\n",
+    )
+    .unwrap();
+    let dsn = support::dsn(&cluster, "app");
+    let path = migration.to_string_lossy().into_owned();
+    let out = support::pgrisk(&["trace", &path, "--dsn", &dsn, "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let statements = report["statements"].as_array().expect("statements");
+    assert_eq!(statements.len(), 5);
+    assert_eq!(statements[2]["rewrite"], true, "{stdout}");
+    assert_eq!(
+        statements[0]["observed_locks"][0]["mode"], "ShareLock",
+        "{stdout}"
+    );
+    assert!(
+        statements.iter().all(|s| s["verdict"] != "mismatch"),
+        "{stdout}"
+    );
+    let after = rt.block_on(catalog_snapshot(&client));
+    assert_eq!(before, after, "the user's catalog changed");
+
+    // CONCURRENTLY cannot be rolled back: refused unless asked, then skipped
+    std::fs::write(
+        &migration,
+        "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total);\n",
+    )
+    .unwrap();
+    let out = support::pgrisk(&["trace", &path, "--dsn", &dsn]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-non-transactional"));
+    let out = support::pgrisk(&["trace", &path, "--dsn", &dsn, "--allow-non-transactional"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(rt.block_on(catalog_snapshot(&client)), before);
+}
+
+#[test]
+fn failing_statement_is_reported_with_file_line_and_server_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let migration = dir.path().join("0001.sql");
+    let path = migration.to_string_lossy().into_owned();
+    let bin = support::pg_bin_dirs()[0].to_string_lossy().into_owned();
+    // no position from the server: the statement's first line
+    std::fs::write(&migration, "CREATE TABLE t (id int);\n\nALTER TABLE t\n  ADD COLUMN x int REFERENCES missing (id);\nSELECT 1;\n").unwrap();
+    let out = support::pgrisk(&["trace", &path, "--pg-bin", &bin]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("0001.sql:3:"), "{stderr}");
+    assert!(
+        stderr.contains("relation \"missing\" does not exist"),
+        "{stderr}"
+    );
+    // a position inside the statement: the line it points at
+    std::fs::write(
+        &migration,
+        "CREATE TABLE t (id int);\nALTER TABLE t\n  ADD COLUMN x int,\n  ADD COLUMN y intt;\n",
+    )
+    .unwrap();
+    let out = support::pgrisk(&["trace", &path, "--pg-bin", &bin]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("0001.sql:4:"), "{stderr}");
+    assert!(stderr.contains("type \"intt\" does not exist"), "{stderr}");
+}
+
+#[test]
+fn missing_server_binaries_say_how_to_install() {
+    let out = support::pgrisk(&[
+        "trace",
+        "examples/migrations",
+        "--pg-bin",
+        "/nonexistent/bin",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("/nonexistent/bin: no `initdb` here"),
+        "{stderr}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = support::pgrisk_in(
+        &support::root(),
+        &[
+            "trace",
+            "examples/migrations",
+            "--pg-bin",
+            &empty.path().to_string_lossy(),
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no `initdb` here"));
+}
+
+#[test]
+fn cluster_starts_fast_and_is_removed_even_after_a_server_crash() {
+    let bin = &support::pg_bin_dirs()[0];
+    let start = std::time::Instant::now();
+    let cluster = Cluster::start(bin).expect("cluster");
+    let started_in = start.elapsed();
+    eprintln!("cluster start: {started_in:?}");
+    assert!(started_in < std::time::Duration::from_secs(30));
+    let dir = cluster.socket_dir();
+    assert!(dir.join("data/postmaster.pid").is_file());
+    let rt = support::runtime();
+    let client = rt.block_on(support::connect(&cluster, "postgres"));
+    // kill the postmaster mid-session: the next query fails with a clear error
+    let pid = std::fs::read_to_string(dir.join("data/postmaster.pid")).unwrap();
+    let pid = pid.lines().next().unwrap().trim().to_owned();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let analyzed = analyze_files(
+        Vec::new(),
+        vec![file("m.sql", "CREATE TABLE t (id int);")],
+        cluster.major,
+    );
+    let result = rt.block_on(trace::trace(&client, &analyzed, Target::Disposable));
+    assert!(result.is_err(), "a dead server must be an error");
+    drop(client);
+    drop(cluster);
+    assert!(
+        !Path::new(&dir).exists(),
+        "temp dir removed: {}",
+        dir.display()
+    );
+}
