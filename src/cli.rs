@@ -38,14 +38,21 @@ pub enum RulesFormat {
     Json,
 }
 
+/// Which migrations to read.
 #[derive(Debug, Args)]
-pub struct LintArgs {
-    /// Migration files or directories; - reads standard input
+pub struct MigrationArgs {
+    /// Migration files or directories (run in migration order); - reads standard input
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Migration framework, instead of detecting it per file
     #[arg(long)]
     pub framework: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub input: MigrationArgs,
     /// Treat plain .sql files without BEGIN as running inside one transaction
     #[arg(long)]
     pub assume_in_transaction: bool,
@@ -55,9 +62,8 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Migration files or directories, run in migration order
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: MigrationArgs,
     /// Directory with initdb, pg_ctl and postgres (default: PGRISK_PG_BIN_DIRS, PATH, /usr/lib/postgresql)
     #[arg(long)]
     pub pg_bin: Option<PathBuf>,
@@ -67,9 +73,6 @@ pub struct TraceArgs {
     /// With --dsn: skip statements that cannot run in a transaction instead of refusing
     #[arg(long, requires = "dsn")]
     pub allow_non_transactional: bool,
-    /// Migration framework, instead of detecting it per file
-    #[arg(long)]
-    pub framework: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "human")]
     pub format: TraceFormat,

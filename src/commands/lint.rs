@@ -17,7 +17,7 @@ use crate::source::discover::{self, DiscoverOptions, MigrationFile};
 
 pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
     let mut settings = super::resolve_settings(&args.shared)?;
-    if let Some(name) = &args.framework {
+    if let Some(name) = &args.input.framework {
         settings.framework = Some(config::parse_framework(name).map_err(Error::Usage)?);
     }
     settings.assume_in_transaction |= args.assume_in_transaction;
@@ -28,7 +28,7 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         include: settings.include.clone(),
         exclude: settings.exclude.clone(),
     };
-    let discovered = discover::discover(&args.paths, &options);
+    let discovered = discover::discover(&args.input.paths, &options);
     for warning in &discovered.warnings {
         eprintln!("pgrisk: warning: {warning}");
     }

@@ -41,6 +41,7 @@ pub fn analyze_files(
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, Error> {
     let framework = args
+        .input
         .framework
         .as_deref()
         .map(config::parse_framework)
@@ -50,7 +51,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode, Error> {
         framework,
         ..DiscoverOptions::default()
     };
-    let discovered = discover::discover(&args.paths, &options);
+    let discovered = discover::discover(&args.input.paths, &options);
     for warning in &discovered.warnings {
         eprintln!("pgrisk: warning: {warning}");
     }
