@@ -69,43 +69,61 @@ fn lint_fixtures_fire_exactly_where_marked_and_render_as_reviewed() {
         dirs.extend(sql_files(&rule_dir).into_iter().filter(|p| p.is_dir()));
         for dir in dirs {
             let settings = support::fixture_settings(&dir, &rule);
-            for file in sql_files(&dir)
+            let files: Vec<PathBuf> = sql_files(&dir)
                 .into_iter()
                 .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            {
-                let relative = file.strip_prefix(&root).unwrap();
-                let text = std::fs::read_to_string(&file).unwrap();
-                let report = support::lint_path(relative, &settings);
-                let starts = statement_first_lines(&text);
-                let actual: BTreeSet<(usize, String)> = report
-                    .diagnostics
+                .collect();
+            // `set-*` directories are one migration set, linted together in file order
+            let is_set = dir
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("set-"));
+            let groups: Vec<Vec<PathBuf>> = if is_set {
+                vec![files]
+            } else {
+                files.into_iter().map(|f| vec![f]).collect()
+            };
+            for group in groups {
+                let relative: Vec<PathBuf> = group
                     .iter()
-                    .map(|d| {
-                        (
-                            starts(d.span.start, d.start.map_or(0, |p| p.line)),
-                            d.rule.to_owned(),
-                        )
-                    })
+                    .map(|f| f.strip_prefix(&root).unwrap().to_owned())
                     .collect();
-                let expected = expectations(&text);
-                if actual != expected {
-                    let missing: Vec<_> = expected.difference(&actual).collect();
-                    let extra: Vec<_> = actual.difference(&expected).collect();
-                    failures.push(format!(
-                        "{}: missing {missing:?}, unexpected {extra:?}",
-                        relative.display()
-                    ));
+                let report = support::lint_paths(&relative, &settings);
+                for (index, file) in group.iter().enumerate() {
+                    let text = std::fs::read_to_string(file).unwrap();
+                    let starts = statement_first_lines(&text);
+                    let actual: BTreeSet<(usize, String)> = report
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.file == Some(index))
+                        .map(|d| {
+                            (
+                                starts(d.span.start, d.start.map_or(0, |p| p.line)),
+                                d.rule.to_owned(),
+                            )
+                        })
+                        .collect();
+                    let expected = expectations(&text);
+                    if actual != expected {
+                        let missing: Vec<_> = expected.difference(&actual).collect();
+                        let extra: Vec<_> = actual.difference(&expected).collect();
+                        failures.push(format!(
+                            "{}: missing {missing:?}, unexpected {extra:?}",
+                            relative[index].display()
+                        ));
+                    }
                 }
-                let name = file
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace(".sql", ".out");
+                let out = if is_set {
+                    dir.join("set.out")
+                } else {
+                    let name = group[0]
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace(".sql", ".out");
+                    group[0].with_file_name(name)
+                };
                 let render = support::render_to_string(&report, Format::Human);
-                failures.extend(support::compare_or_bless(
-                    &file.with_file_name(name),
-                    &render,
-                ));
+                failures.extend(support::compare_or_bless(&out, &render));
                 checked += 1;
             }
         }

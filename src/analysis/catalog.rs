@@ -35,6 +35,9 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub constraints: Vec<Constraint>,
     pub origin: Origin,
+    /// Known storage facts (`None`: not known from the migrations).
+    pub partitioned: Option<bool>,
+    pub unlogged: Option<bool>,
 }
 
 impl Table {
@@ -109,6 +112,45 @@ impl Catalog {
         self.indexes.get(&name.key())
     }
 
+    /// Column lists that can lead an index scan on `table`: its indexes, primary key and
+    /// unique constraints (each in declared order).
+    pub fn indexed_column_lists(&self, table: &Name) -> Vec<Vec<String>> {
+        self.column_lists(table, false)
+    }
+
+    /// Column lists with a uniqueness guarantee on `table` (unique indexes, PK, UNIQUE).
+    pub fn unique_column_lists(&self, table: &Name) -> Vec<Vec<String>> {
+        self.column_lists(table, true)
+    }
+
+    fn column_lists(&self, table: &Name, unique_only: bool) -> Vec<Vec<String>> {
+        let key = table.key();
+        let from_indexes = self
+            .indexes
+            .values()
+            .filter(|i| i.table.key() == key && (i.unique || !unique_only))
+            .map(|i| i.columns.clone());
+        let from_constraints = self.table(table).into_iter().flat_map(|t| {
+            t.constraints.iter().filter_map(|c| match &c.kind {
+                ConstraintKind::PrimaryKey { columns, .. }
+                | ConstraintKind::Unique { columns, .. } => Some(columns.clone()),
+                _ => None,
+            })
+        });
+        from_indexes
+            .chain(from_constraints)
+            .filter(|cols| !cols.is_empty())
+            .collect()
+    }
+
+    pub fn has_primary_key(&self, table: &Name) -> bool {
+        self.table(table).is_some_and(|t| {
+            t.constraints
+                .iter()
+                .any(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }))
+        })
+    }
+
     /// Whether `name` (a table, index or other relation) was created by the linted migrations.
     pub fn is_new(&self, name: &Name) -> bool {
         let key = name.key();
@@ -130,6 +172,8 @@ impl Catalog {
                 table,
                 columns,
                 constraints,
+                partitioned,
+                unlogged,
                 ..
             } => {
                 let mut t = Table {
@@ -137,6 +181,8 @@ impl Catalog {
                     columns: Vec::new(),
                     constraints: Vec::new(),
                     origin,
+                    partitioned: Some(*partitioned),
+                    unlogged: Some(*unlogged),
                 };
                 for column in columns {
                     add_column(&mut t, column, origin);
@@ -208,6 +254,8 @@ impl Catalog {
             columns: Vec::new(),
             constraints: Vec::new(),
             origin: Origin::Existing,
+            partitioned: None,
+            unlogged: None,
         });
         match op {
             AlterOp::AddColumn(column) => add_column(t, column, origin),
@@ -231,6 +279,10 @@ impl Catalog {
             AlterOp::DropConstraint { name } => {
                 t.constraints.retain(|c| c.name.as_ref() != Some(name))
             }
+            AlterOp::Rewrite { what: "SET LOGGED" } => t.unlogged = Some(false),
+            AlterOp::Rewrite {
+                what: "SET UNLOGGED",
+            } => t.unlogged = Some(true),
             AlterOp::RenameColumn { from, to } => {
                 if let Some(c) = t.column_mut(from) {
                     c.name = to.clone();

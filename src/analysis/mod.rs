@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod cursor;
+pub mod dml;
 pub mod lock;
 pub mod model;
 pub mod plpgsql;
@@ -55,8 +56,9 @@ pub struct Action {
     pub scan: Option<String>,
     /// Version facts that decided the above for the target PostgreSQL version.
     pub version_facts: Vec<&'static VersionFact>,
-    /// The column the action drops or renames was added by the linted migrations.
-    pub column_is_new: bool,
+    /// Columns the action drops, renames or writes that the linted migrations added
+    /// (no deployed code uses them yet, and they hold no history).
+    pub new_columns: Vec<String>,
 }
 
 impl Action {
@@ -123,9 +125,22 @@ pub fn prepare(mut source: SourceFile, parse_all: bool) -> Prepared {
         .enumerate()
         .filter(|(_, statement)| statement.kind != RawKind::Meta)
         .map(|(index, statement)| {
-            let reading = read::read_tokens(source.sql(), &tokens[statement.tokens.clone()]);
+            let mut reading = read::read_tokens(source.sql(), &tokens[statement.tokens.clone()]);
             let parsed = (parse_all || !reading.recognised)
-                .then(|| parse::parse(source.statement_sql(statement)).map(drop));
+                .then(|| parse::parse(source.statement_sql(statement)));
+            // data changes are read from the AST (their WHERE and SET need an expression tree),
+            // each from its own text: a statement, or one inside a DO body
+            for (kind, span) in &mut reading.actions {
+                if let ActionKind::Dml { facts, .. } = kind {
+                    let ast = parse::parse(&source.sql()[span.start..span.end]).ok();
+                    *facts = ast
+                        .as_ref()
+                        .and_then(|a| a.first())
+                        .and_then(dml::facts)
+                        .map(Box::new);
+                }
+            }
+            let parsed = parsed.map(|p| p.map(drop));
             let understanding = match (&parsed, reading.recognised, statement.unterminated) {
                 (_, _, true) => Understanding::Unknown,
                 (Some(Ok(())), _, _) => Understanding::Parsed,
@@ -211,6 +226,22 @@ impl Analyzer {
         }
     }
 
+    /// The columns among `columns` that the linted migrations added to `table`.
+    fn added_in_run<'c>(
+        &self,
+        table: &Name,
+        columns: impl IntoIterator<Item = &'c str>,
+    ) -> Vec<String> {
+        let Some(t) = self.catalog.table(table) else {
+            return Vec::new();
+        };
+        columns
+            .into_iter()
+            .filter(|c| t.column(c).is_some_and(|c| c.added_in_run) || t.origin != Origin::Existing)
+            .map(str::to_owned)
+            .collect()
+    }
+
     fn existing(&self, name: &Name) -> bool {
         !self.catalog.is_new(name)
     }
@@ -235,7 +266,7 @@ impl Analyzer {
             rewrite: None,
             scan: None,
             version_facts: Vec::new(),
-            column_is_new: false,
+            new_columns: Vec::new(),
         };
         match &kind {
             ActionKind::CreateTable {
@@ -271,6 +302,7 @@ impl Analyzer {
             ActionKind::DropIndex {
                 names,
                 concurrently,
+                ..
             } => {
                 let mode = if *concurrently {
                     ShareUpdateExclusive
@@ -316,7 +348,11 @@ impl Analyzer {
                         AccessExclusive
                     },
                 ));
-                a.rewrite = Some("recomputes the whole materialized view".into());
+                // CONCURRENTLY applies a diff in place; a plain refresh swaps in new storage
+                if !*concurrently {
+                    a.rewrite =
+                        Some("recomputes the whole materialized view into new storage".into());
+                }
             }
             ActionKind::AlterTable { table, op } => self.describe_alter(&mut a, table, op),
             ActionKind::AlterRelation {
@@ -360,6 +396,7 @@ impl Analyzer {
             ActionKind::Truncate { tables, .. } => {
                 a.locks
                     .extend(tables.iter().map(|n| self.lock(n, AccessExclusive)));
+                a.rewrite = Some("TRUNCATE swaps in new, empty storage".into());
             }
             ActionKind::Vacuum { full, tables } => {
                 let mode = if *full {
@@ -393,7 +430,13 @@ impl Analyzer {
             ActionKind::Comment { table: Some(table) } => {
                 a.locks.push(self.lock(table, ShareUpdateExclusive))
             }
-            ActionKind::Dml { table, .. } => a.locks.push(self.lock(table, RowExclusive)),
+            ActionKind::Dml { table, facts, .. } => {
+                a.locks.push(self.lock(table, RowExclusive));
+                if let Some(facts) = facts {
+                    a.new_columns =
+                        self.added_in_run(table, facts.assigned.iter().map(|c| c.column.as_str()));
+                }
+            }
             ActionKind::EnumAddValue { .. } => a
                 .version_facts
                 .push(version_fact(F::EnumAddValueInTransaction)),
@@ -439,8 +482,11 @@ impl Analyzer {
                 let old = known
                     .and_then(|t| t.column(column))
                     .and_then(|c| c.ty.clone());
+                let recomputes = using
+                    .as_deref()
+                    .is_some_and(|u| !tables::is_plain_column_cast(u, column));
                 a.rewrite = match (old, ty) {
-                    _ if *using => Some(format!("`USING` recomputes `{column}` for every row")),
+                    _ if recomputes => Some(format!("`USING` recomputes `{column}` for every row")),
                     (Some(old), Some(new)) if !tables::type_change_needs_rewrite(&old, new, pg) => {
                         None
                     }
@@ -507,18 +553,31 @@ impl Analyzer {
                 if *concurrently {
                     mode = ShareUpdateExclusive;
                 }
-                a.locks.push(self.lock(partition, mode));
+                let partition_mode = if available(F::DetachPartitionLocksPartition, pg) {
+                    mode
+                } else {
+                    ShareUpdateExclusive
+                };
+                a.locks.push(self.lock(partition, partition_mode));
                 a.version_facts
                     .push(version_fact(F::DetachPartitionConcurrently));
             }
             AlterOp::Rewrite { what } => {
-                a.rewrite = Some(format!("`{what}` writes a new copy of the table"));
+                // a partitioned parent has no storage, and SET LOGGED on a logged table (or
+                // UNLOGGED on an unlogged one) changes nothing: observed on PostgreSQL 17
+                let no_storage = known.and_then(|t| t.partitioned) == Some(true);
+                let unchanged = match *what {
+                    "SET LOGGED" => known.and_then(|t| t.unlogged) == Some(false),
+                    "SET UNLOGGED" => known.and_then(|t| t.unlogged) == Some(true),
+                    _ => false,
+                };
+                if !(no_storage || unchanged) {
+                    a.rewrite = Some(format!("`{what}` writes a new copy of the table"));
+                }
             }
             AlterOp::Other { what } => mode = tables::alter_table_lock(what),
             AlterOp::DropColumn { column } | AlterOp::RenameColumn { from: column, .. } => {
-                a.column_is_new = known
-                    .and_then(|t| t.column(column))
-                    .is_some_and(|c| c.added_in_run);
+                a.new_columns = self.added_in_run(table, [column.as_str()]);
             }
             AlterOp::DropNotNull { .. }
             | AlterOp::SetDefault { .. }

@@ -154,7 +154,8 @@ pub enum AlterOp {
     AlterColumnType {
         column: String,
         ty: Option<TypeName>,
-        using: bool,
+        /// The `USING` expression, if any.
+        using: Option<String>,
     },
     SetNotNull {
         column: String,
@@ -222,11 +223,20 @@ pub enum ActionKind {
         columns: Vec<ColumnDef>,
         constraints: Vec<ConstraintDef>,
         partition_of: Option<Name>,
+        /// `TEMPORARY`, or `AS query` (a copy, not a table the application owns).
+        scratch: bool,
+        /// `PARTITION BY ...`: a parent with no storage of its own.
+        partitioned: bool,
+        unlogged: bool,
+        /// `IF NOT EXISTS`: running it twice is harmless.
+        guarded: bool,
     },
     CreateIndex(IndexDef),
     DropIndex {
         names: Vec<Name>,
         concurrently: bool,
+        /// `IF EXISTS`.
+        guarded: bool,
     },
     Reindex {
         target: &'static str,
@@ -251,6 +261,8 @@ pub enum ActionKind {
         kind: ObjectKind,
         names: Vec<Name>,
         cascade: bool,
+        /// `IF EXISTS`.
+        guarded: bool,
     },
     Truncate {
         tables: Vec<Name>,
@@ -276,6 +288,8 @@ pub enum ActionKind {
     CreateObject {
         kind: ObjectKind,
         name: Name,
+        /// `IF NOT EXISTS` or `OR REPLACE`.
+        guarded: bool,
     },
     /// `CREATE DOMAIN`; a constrained domain makes ADD COLUMN check (and rewrite) every row.
     CreateDomain {
@@ -289,6 +303,10 @@ pub enum ActionKind {
     Dml {
         verb: &'static str,
         table: Name,
+        /// A `WHERE` keyword at the top level (from tokens, so known even when unparsed).
+        has_where: bool,
+        /// What sqlparser's AST says about the change, when it parsed.
+        facts: Option<Box<super::dml::DmlFacts>>,
     },
     /// Anything else we recognise but that takes no lock worth a rule (GRANT, SELECT, …).
     Other {

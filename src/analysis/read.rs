@@ -128,20 +128,7 @@ fn read_statement(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
         }
         "do" => read_do(c, out),
         "insert" | "update" | "delete" | "merge" | "copy" => return read_dml(c, out, full, head),
-        "with" => {
-            // a data-modifying CTE takes the locks of its DML; find the first one
-            let verb = c.rest().iter().position(|t| {
-                ["insert", "update", "delete"]
-                    .iter()
-                    .any(|v| t.is_word(c.src, v))
-            });
-            match verb {
-                Some(_) => push(ActionKind::Other {
-                    head: "with".into(),
-                }),
-                None => push(ActionKind::Other { head }),
-            }
-        }
+        "with" => return read_with(c, out, full),
         "grant" | "revoke" | "savepoint" | "release" | "notify" | "listen" | "unlisten"
         | "show" | "explain" | "values" | "table" | "security" | "import" | "call" | "discard"
         | "checkpoint" | "load" | "prepare" | "execute" | "deallocate" | "declare" | "fetch"
@@ -160,6 +147,38 @@ fn push_chain(c: &Cursor, out: &mut Out, full: Span) {
         .collect();
     if words.windows(2).any(|w| w[0] == "and" && w[1] == "chain") {
         out.push((ActionKind::Begin, full));
+    }
+}
+
+/// `WITH ... UPDATE/DELETE/INSERT`: the data change after the CTEs, at parenthesis depth 0.
+fn read_with(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
+    c.advance();
+    c.eat("recursive");
+    while c.ident().is_some() {
+        if c.is_kind(TokenKind::LParen) {
+            c.skip_group();
+        }
+        c.eat("as");
+        c.eat_all(&["not", "materialized"]);
+        c.eat("materialized");
+        c.skip_group();
+        if c.eat_kind(TokenKind::Comma).is_none() {
+            break;
+        }
+    }
+    match c.word() {
+        Some(verb) if matches!(verb.as_str(), "insert" | "update" | "delete" | "merge") => {
+            read_dml(c, out, full, verb)
+        }
+        _ => {
+            out.push((
+                ActionKind::Other {
+                    head: "with".into(),
+                },
+                full,
+            ));
+            true
+        }
     }
 }
 
@@ -221,11 +240,12 @@ fn read_select(c: &mut Cursor, out: &mut Out, full: Span) {
 
 fn read_create(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
     c.advance();
-    c.eat_all(&["or", "replace"]);
+    let or_replace = c.eat_all(&["or", "replace"]);
     let unique = c.eat("unique");
     c.eat("global");
     c.eat("local");
-    let _ = c.eat("temporary") || c.eat("temp") || c.eat("unlogged");
+    let temporary = c.eat("temporary") || c.eat("temp");
+    let unlogged = c.eat("unlogged");
     let Some(what) = c.word() else { return false };
     match what.as_str() {
         "index" => {
@@ -234,7 +254,7 @@ fn read_create(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
         }
         "table" => {
             c.advance();
-            read_create_table(c, out, full)
+            read_create_table(c, out, full, temporary, unlogged)
         }
         "trigger" | "constraint" => {
             // CREATE [CONSTRAINT] TRIGGER name ... ON table
@@ -253,19 +273,19 @@ fn read_create(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
         | "subscription" | "server" | "foreign" | "text" | "language" | "rule" | "event"
         | "trusted" | "access" | "conversion" | "default" | "tablespace" | "transform"
         | "group" => {
-            read_create_object(c, out, full, &what);
+            read_create_object(c, out, full, &what, or_replace);
             true
         }
         _ => false,
     }
 }
 
-fn read_create_object(c: &mut Cursor, out: &mut Out, full: Span, what: &str) {
+fn read_create_object(c: &mut Cursor, out: &mut Out, full: Span, what: &str, or_replace: bool) {
     c.advance();
     if what == "materialized" {
         c.eat("view");
     }
-    c.eat_all(&["if", "not", "exists"]);
+    let guarded = c.eat_all(&["if", "not", "exists"]) || or_replace;
     let kind = match what {
         "sequence" => ObjectKind::Sequence,
         "schema" => ObjectKind::Schema,
@@ -306,7 +326,14 @@ fn read_create_object(c: &mut Cursor, out: &mut Out, full: Span, what: &str) {
         out.push((ActionKind::CreateDomain { name, constrained }, full));
         return;
     }
-    out.push((ActionKind::CreateObject { kind, name }, full));
+    out.push((
+        ActionKind::CreateObject {
+            kind,
+            name,
+            guarded,
+        },
+        full,
+    ));
 }
 
 fn read_create_index(c: &mut Cursor, out: &mut Out, full: Span, unique: bool) -> bool {
@@ -338,8 +365,14 @@ fn read_create_index(c: &mut Cursor, out: &mut Out, full: Span, unique: bool) ->
     true
 }
 
-fn read_create_table(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
-    c.eat_all(&["if", "not", "exists"]);
+fn read_create_table(
+    c: &mut Cursor,
+    out: &mut Out,
+    full: Span,
+    temporary: bool,
+    unlogged: bool,
+) -> bool {
+    let guarded = c.eat_all(&["if", "not", "exists"]);
     let Some(table) = c.name() else { return false };
     let mut columns = Vec::new();
     let mut constraints = Vec::new();
@@ -349,6 +382,7 @@ fn read_create_table(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
     } else if c.eat("of") {
         c.name();
     }
+    let mut as_query = c.is("as");
     if let Some(inner) = c.skip_group() {
         let mut body = Cursor::new(c.src, inner);
         while !body.at_end() {
@@ -363,12 +397,21 @@ fn read_create_table(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
             body.eat_kind(TokenKind::Comma);
         }
     }
+    as_query |= c.is("as");
+    let partitioned = c
+        .rest()
+        .windows(2)
+        .any(|w| w[0].is_word(c.src, "partition") && w[1].is_word(c.src, "by"));
     out.push((
         ActionKind::CreateTable {
             table,
             columns,
             constraints,
             partition_of,
+            scratch: temporary || as_query,
+            partitioned,
+            unlogged,
+            guarded,
         },
         full,
     ));
@@ -884,7 +927,12 @@ fn read_alter_column(c: &mut Cursor, column: String) -> Option<AlterOp> {
         let ty_span = c.skip_until_word(&["collate", "using"]);
         let ty = tables::type_name(c.src, ty_span);
         c.eat("collate").then(|| c.advance());
-        let using = c.eat("using");
+        let using = c.eat("using").then(|| {
+            let start = c.mark();
+            c.skip_until_comma();
+            let span = c.span_since(start);
+            c.src[span.start..span.end].to_owned()
+        });
         return Some(AlterOp::AlterColumnType { column, ty, using });
     }
     if c.eat_all(&["set", "not", "null"]) {
@@ -941,7 +989,7 @@ fn read_drop(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
         _ => ObjectKind::Other,
     };
     let concurrently = c.eat("concurrently");
-    c.eat_all(&["if", "exists"]);
+    let guarded = c.eat_all(&["if", "exists"]);
     let names = if kind == ObjectKind::Other {
         // DROP FUNCTION f(int), DROP TRIGGER t ON tbl, …: the name is enough
         c.name().into_iter().collect()
@@ -954,12 +1002,14 @@ fn read_drop(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
             ActionKind::DropIndex {
                 names,
                 concurrently,
+                guarded,
             }
         } else {
             ActionKind::Drop {
                 kind,
                 names,
                 cascade,
+                guarded,
             }
         },
         full,
@@ -971,6 +1021,7 @@ fn read_drop(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
                 kind,
                 names: Vec::new(),
                 cascade,
+                guarded,
             },
             full,
         ));
@@ -1103,7 +1154,16 @@ fn read_dml(c: &mut Cursor, out: &mut Out, full: Span, verb: String) -> bool {
     };
     c.eat("only");
     let Some(table) = c.name() else { return false };
-    out.push((ActionKind::Dml { verb, table }, full));
+    let has_where = c.rest().iter().any(|t| t.is_word(c.src, "where"));
+    out.push((
+        ActionKind::Dml {
+            verb,
+            table,
+            has_where,
+            facts: None,
+        },
+        full,
+    ));
     true
 }
 

@@ -55,12 +55,16 @@ pub enum Feature {
     /// ATTACH PARTITION takes SHARE UPDATE EXCLUSIVE on the parent instead of ACCESS EXCLUSIVE.
     AttachPartitionLightParentLock,
     DetachPartitionConcurrently,
+    /// DETACH PARTITION takes ACCESS EXCLUSIVE on the partition too (SHARE UPDATE EXCLUSIVE before).
+    DetachPartitionLocksPartition,
     /// ALTER TYPE ... ADD VALUE may run inside a transaction block.
     EnumAddValueInTransaction,
     /// timestamp → timestamptz needs no rewrite when the session time zone is UTC.
     TimestamptzWithoutRewrite,
     /// `CONSTRAINT name NOT NULL col NOT VALID`, validated later.
     NotNullConstraintNotValid,
+    /// `GENERATED ... AS IDENTITY` columns, the standard replacement for serial.
+    IdentityColumns,
     /// `GENERATED ALWAYS AS (expr) VIRTUAL` columns (and the default kind of generated column).
     VirtualGeneratedColumns,
 }
@@ -74,6 +78,12 @@ pub struct VersionFact {
 }
 
 pub const VERSION_FACTS: &[VersionFact] = &[
+    VersionFact {
+        feature: Feature::IdentityColumns,
+        since: 10,
+        text: "identity columns exist since PostgreSQL 10",
+        doc: "https://www.postgresql.org/docs/current/sql-createtable.html",
+    },
     VersionFact {
         feature: Feature::FastColumnDefault,
         since: 11,
@@ -102,6 +112,13 @@ pub const VERSION_FACTS: &[VersionFact] = &[
         feature: Feature::DetachPartitionConcurrently,
         since: 14,
         text: "DETACH PARTITION ... CONCURRENTLY exists since PostgreSQL 14",
+        doc: ALTER_TABLE_DOC,
+    },
+    VersionFact {
+        feature: Feature::DetachPartitionLocksPartition,
+        since: 14,
+        // observed with pg_locks on PostgreSQL 13 and 14-18 (tests/trace.rs)
+        text: "since PostgreSQL 14, DETACH PARTITION takes ACCESS EXCLUSIVE on the partition as well as the parent (SHARE UPDATE EXCLUSIVE on the partition before)",
         doc: ALTER_TABLE_DOC,
     },
     VersionFact {
@@ -311,6 +328,19 @@ pub fn type_name(src: &str, span: Span) -> Option<TypeName> {
     })
 }
 
+/// `USING col` or `USING col::type`: PostgreSQL sees no new value to compute, so a
+/// binary-coercible change still skips the rewrite.
+pub fn is_plain_column_cast(using: &str, column: &str) -> bool {
+    let expr = using.trim();
+    let head = expr
+        .split("::")
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"');
+    head.eq_ignore_ascii_case(column)
+}
+
 /// Whether changing a column from `old` to `new` needs no table rewrite (binary-coercible
 /// with no stricter check), per the ALTER TABLE docs' notes on rewrites.
 pub fn type_change_needs_rewrite(old: &TypeName, new: &TypeName, pg_version: u32) -> bool {
@@ -424,16 +454,18 @@ mod tests {
         use Feature::*;
         for f in [
             FastColumnDefault,
+            IdentityColumns,
             NotNullFromCheck,
             ReindexConcurrently,
             AttachPartitionLightParentLock,
             DetachPartitionConcurrently,
+            DetachPartitionLocksPartition,
             EnumAddValueInTransaction,
             TimestamptzWithoutRewrite,
             NotNullConstraintNotValid,
             VirtualGeneratedColumns,
         ] {
-            assert!(version_fact(f).since >= 11);
+            assert!(version_fact(f).since >= 10);
         }
     }
 }

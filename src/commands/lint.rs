@@ -57,19 +57,16 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
 /// Lints files given in migration order; every object they create counts as new.
 /// `parse_all` offers every statement to sqlparser (coverage for `-v`), not only unknown ones.
 ///
-/// Files are split, read and parsed on all cores; the fold that needs migration order
-/// (catalog, state) and the rules run on this thread as prepared files arrive, so memory
-/// holds only the files waiting for their turn.
+/// Files are split, read and parsed on all cores and folded in migration order (catalog,
+/// state) as they arrive; rules run once the whole set is known.
 pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: bool) -> Report {
     let rule_settings = RuleSettings {
         pg_version: settings.pg_version,
     };
     let mut analyzer = Analyzer::new(settings.pg_version);
-    let mut report = Report::default();
-    let mut lint_one = |index: usize, file: Prepared| {
-        let analyzed = analyzer.analyze(file, Origin::Created { file: index });
-        let findings = rules::check_file(&analyzed, rules::ALL, &rule_settings);
-        report.add_file(&analyzed, findings, settings);
+    let mut analyzed = Vec::with_capacity(files.len());
+    let mut fold = |index: usize, file: Prepared| {
+        analyzed.push(analyzer.analyze(file, Origin::Created { file: index }));
     };
     let prepare = |f: MigrationFile| analysis::prepare(SourceFile::load(f), parse_all);
     let workers = std::thread::available_parallelism()
@@ -77,7 +74,7 @@ pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: boo
         .min(files.len());
     if workers <= 1 {
         for (index, file) in files.into_iter().enumerate() {
-            lint_one(index, prepare(file));
+            fold(index, prepare(file));
         }
     } else {
         let count = files.len();
@@ -105,12 +102,18 @@ pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: boo
             for (index, prepared) in receiver.iter() {
                 waiting.insert(index, prepared);
                 while let Some(prepared) = waiting.remove(&next) {
-                    lint_one(next, prepared);
+                    fold(next, prepared);
                     next += 1;
                 }
             }
             debug_assert_eq!(next, count);
         });
+    }
+    // rules see the schema at the end of the set ("an index added in a later file")
+    let mut report = Report::default();
+    for file in &analyzed {
+        let findings = rules::check_file(file, rules::ALL, &rule_settings, &analyzer.catalog);
+        report.add_file(file, findings, settings);
     }
     report.finish();
     report

@@ -13,13 +13,14 @@ use crate::source::SourceFile;
 use crate::source::discover::{self, DiscoverOptions};
 use crate::trace::{self, Target, render};
 
-/// Reads and analyses files in order, for tracing (and for the ground-truth tests).
-/// `context` files come first and count as the existing schema (their objects are not new).
+/// Reads and analyses files in order, for tracing (and for the ground-truth tests), and
+/// returns them with the catalog at the end. `context` files come first and count as the
+/// existing schema (their objects are not new).
 pub fn analyze_files(
     context: Vec<discover::MigrationFile>,
     files: Vec<discover::MigrationFile>,
     pg_version: u32,
-) -> Vec<AnalyzedFile> {
+) -> (Vec<AnalyzedFile>, analysis::Catalog) {
     let mut analyzer = Analyzer::new(pg_version);
     for file in context {
         analyzer.analyze(
@@ -27,7 +28,7 @@ pub fn analyze_files(
             Origin::Existing,
         );
     }
-    files
+    let analyzed = files
         .into_iter()
         .enumerate()
         .map(|(i, f)| {
@@ -36,7 +37,8 @@ pub fn analyze_files(
                 Origin::Created { file: i },
             )
         })
-        .collect()
+        .collect();
+    (analyzed, analyzer.catalog)
 }
 
 pub fn run(args: TraceArgs) -> Result<ExitCode, Error> {
@@ -90,7 +92,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode, Error> {
             }
         }
     })?;
-    let files = analyze_files(
+    let (files, _) = analyze_files(
         Vec::new(),
         discovered.files,
         args.pg_version.unwrap_or(major),

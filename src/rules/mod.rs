@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::analysis::{Action, AnalyzedFile, AnalyzedStatement, LockMode, LockTaken};
+use crate::analysis::{Action, AnalyzedFile, AnalyzedStatement, Catalog, LockMode, LockTaken};
 use crate::source::Span;
 
 #[derive(
@@ -43,6 +43,9 @@ pub enum Category {
     Locking,
     Compatibility,
     Transaction,
+    Backfill,
+    Idempotency,
+    Schema,
     Meta,
 }
 
@@ -52,6 +55,9 @@ impl Category {
             Category::Locking => "locking",
             Category::Compatibility => "compatibility",
             Category::Transaction => "transaction",
+            Category::Backfill => "backfill",
+            Category::Idempotency => "idempotency",
+            Category::Schema => "schema",
             Category::Meta => "meta",
         }
     }
@@ -73,11 +79,14 @@ pub struct StatementCx<'a> {
     pub file: &'a AnalyzedFile,
     pub statement: &'a AnalyzedStatement,
     pub settings: &'a RuleSettings,
+    /// The schema at the end of the whole migration set ("by the end of the set" facts).
+    pub catalog: &'a Catalog,
 }
 
 pub struct FileCx<'a> {
     pub file: &'a AnalyzedFile,
     pub settings: &'a RuleSettings,
+    pub catalog: &'a Catalog,
 }
 
 pub enum Check {
@@ -224,25 +233,41 @@ pub static ALL: &[&Rule] = &[
     &migration::alter_column_type_rewrite::RULE,
     &migration::alter_table_repeated::RULE,
     &migration::attach_partition_scan::RULE,
+    &migration::backfill_in_ddl_transaction::RULE,
+    &migration::backfill_rewrites_history::RULE,
+    &migration::backfill_unbatched::RULE,
+    &migration::backfill_volatile_value::RULE,
+    &migration::char_column::RULE,
     &migration::concurrently_in_transaction::RULE,
     &migration::constraint_validating_scan::RULE,
     &migration::create_index_blocking::RULE,
     &migration::detach_partition_blocking::RULE,
+    &migration::dml_without_where::RULE,
     &migration::drop_cascade::RULE,
     &migration::drop_column::RULE,
     &migration::drop_index_blocking::RULE,
     &migration::drop_table::RULE,
     &migration::enum_add_value_in_transaction::RULE,
     &migration::exclusion_constraint_blocking::RULE,
+    &migration::foreign_key_unindexed::RULE,
+    &migration::idempotency_key_missing::RULE,
+    &migration::identifier_too_long::RULE,
+    &migration::int_id_overflow::RULE,
+    &migration::json_column::RULE,
     &migration::lock_held_across_statements::RULE,
     &migration::lock_without_timeout::RULE,
+    &migration::migration_not_rerunnable::RULE,
     &migration::primary_key_not_null_scan::RULE,
     &migration::refresh_matview_blocking::RULE,
     &migration::reindex_blocking::RULE,
     &migration::rename_column::RULE,
     &migration::rename_table::RULE,
+    &migration::seed_insert_not_idempotent::RULE,
+    &migration::serial_column::RULE,
     &migration::set_not_null_scan::RULE,
     &migration::table_rewrite::RULE,
+    &migration::table_without_primary_key::RULE,
+    &migration::timestamp_without_timezone::RULE,
     &migration::transaction_nesting::RULE,
     &migration::transaction_unterminated::RULE,
     &migration::truncate_table::RULE,
@@ -256,11 +281,12 @@ pub fn find(name: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.name == name)
 }
 
-/// Runs `rules` over one analysed file.
+/// Runs `rules` over one analysed file; `catalog` is the schema at the end of the set.
 pub fn check_file(
     file: &AnalyzedFile,
     rules: &[&'static Rule],
     settings: &RuleSettings,
+    catalog: &Catalog,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in rules {
@@ -271,11 +297,16 @@ pub fn check_file(
                         file,
                         statement,
                         settings,
+                        catalog,
                     };
                     findings.extend(check(&cx));
                 }
             }
-            Check::File(check) => findings.extend(check(&FileCx { file, settings })),
+            Check::File(check) => findings.extend(check(&FileCx {
+                file,
+                settings,
+                catalog,
+            })),
             Check::Diagnostic => {}
         }
     }

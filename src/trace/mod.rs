@@ -126,7 +126,8 @@ fn non_transactional(statement: &AnalyzedStatement) -> bool {
             op: AlterOp::DetachPartition { concurrently, .. },
             ..
         } => *concurrently,
-        ActionKind::Vacuum { .. } => true,
+        // bare CLUSTER (every previously clustered table) refuses a transaction block
+        ActionKind::Vacuum { .. } | ActionKind::Cluster { table: None } => true,
         _ => false,
     })
 }

@@ -35,9 +35,9 @@ pub fn discover_options(settings: &Settings) -> DiscoverOptions {
     }
 }
 
-/// Lints one file given by a path relative to the crate root.
-pub fn lint_path(relative: &Path, settings: &Settings) -> Report {
-    let found = discover::discover(&[relative.to_path_buf()], &discover_options(settings));
+/// Lints files given by paths relative to the crate root, as one migration set in this order.
+pub fn lint_paths(relative: &[PathBuf], settings: &Settings) -> Report {
+    let found = discover::discover(relative, &discover_options(settings));
     assert!(found.errors.is_empty(), "{:?}", found.errors);
     lint_files(found.files, settings, false)
 }

@@ -18,6 +18,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         let ActionKind::DropIndex {
             concurrently: false,
             names,
+            ..
         } = &action.kind
         else {
             return None;

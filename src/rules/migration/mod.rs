@@ -5,25 +5,41 @@ pub mod add_column_rewrite;
 pub mod alter_column_type_rewrite;
 pub mod alter_table_repeated;
 pub mod attach_partition_scan;
+pub mod backfill_in_ddl_transaction;
+pub mod backfill_rewrites_history;
+pub mod backfill_unbatched;
+pub mod backfill_volatile_value;
+pub mod char_column;
 pub mod concurrently_in_transaction;
 pub mod constraint_validating_scan;
 pub mod create_index_blocking;
 pub mod detach_partition_blocking;
+pub mod dml_without_where;
 pub mod drop_cascade;
 pub mod drop_column;
 pub mod drop_index_blocking;
 pub mod drop_table;
 pub mod enum_add_value_in_transaction;
 pub mod exclusion_constraint_blocking;
+pub mod foreign_key_unindexed;
+pub mod idempotency_key_missing;
+pub mod identifier_too_long;
+pub mod int_id_overflow;
+pub mod json_column;
 pub mod lock_held_across_statements;
 pub mod lock_without_timeout;
+pub mod migration_not_rerunnable;
 pub mod primary_key_not_null_scan;
 pub mod refresh_matview_blocking;
 pub mod reindex_blocking;
 pub mod rename_column;
 pub mod rename_table;
+pub mod seed_insert_not_idempotent;
+pub mod serial_column;
 pub mod set_not_null_scan;
 pub mod table_rewrite;
+pub mod table_without_primary_key;
+pub mod timestamp_without_timezone;
 pub mod transaction_nesting;
 pub mod transaction_unterminated;
 pub mod truncate_table;
@@ -56,4 +72,78 @@ pub(crate) fn alter_op(action: &Action) -> Option<&AlterOp> {
         ActionKind::AlterTable { op, .. } => Some(op),
         _ => None,
     }
+}
+
+/// A column defined by a statement (CREATE TABLE or ADD COLUMN), with its table and whether
+/// it is (part of) the primary key.
+pub(crate) struct DefinedColumn<'a> {
+    pub table: &'a crate::analysis::Name,
+    pub column: &'a crate::analysis::ColumnDef,
+    pub primary_key: bool,
+}
+
+pub(crate) fn defined_columns(action: &Action) -> Vec<DefinedColumn<'_>> {
+    use crate::analysis::ConstraintKind;
+    let inline_pk = |c: &crate::analysis::ColumnDef| {
+        c.constraints
+            .iter()
+            .any(|k| matches!(k.kind, ConstraintKind::PrimaryKey { .. }))
+    };
+    match &action.kind {
+        ActionKind::CreateTable {
+            table,
+            columns,
+            constraints,
+            ..
+        } => {
+            let table_pk: Vec<&String> = constraints
+                .iter()
+                .filter_map(|c| match &c.kind {
+                    ConstraintKind::PrimaryKey { columns, .. } => Some(columns),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            columns
+                .iter()
+                .map(|column| DefinedColumn {
+                    table,
+                    column,
+                    primary_key: inline_pk(column) || table_pk.contains(&&column.name),
+                })
+                .collect()
+        }
+        ActionKind::AlterTable {
+            table,
+            op: AlterOp::AddColumn(column),
+        } => {
+            vec![DefinedColumn {
+                table,
+                column,
+                primary_key: inline_pk(column),
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// One finding per defined column whose canonical type is in `types`.
+pub(crate) fn columns_of_type(
+    cx: &StatementCx,
+    rule: &'static crate::rules::Rule,
+    types: &[&str],
+    message: impl Fn(&DefinedColumn, &str) -> String,
+    help: &str,
+) -> Vec<Finding> {
+    cx.actions()
+        .flat_map(defined_columns)
+        .filter_map(|d| {
+            let ty = d.column.ty.as_ref()?;
+            types.contains(&ty.name.as_str()).then(|| {
+                Finding::new(rule, d.column.span, message(&d, &ty.name))
+                    .help(help)
+                    .object(d.table.key())
+            })
+        })
+        .collect()
 }

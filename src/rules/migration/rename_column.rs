@@ -18,7 +18,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         let AlterOp::RenameColumn { from, to } = super::alter_op(action)? else {
             return None;
         };
-        if action.column_is_new {
+        if !action.new_columns.is_empty() {
             return None;
         }
         Some(

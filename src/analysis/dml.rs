@@ -1,0 +1,308 @@
+//! What a data change does, read from sqlparser's AST: which columns an UPDATE sets and
+//! with what, how its WHERE bounds the rows (NULL checks, ranges, batches), and whether an
+//! INSERT is guarded against replays. Backfill and idempotency rules read these facts.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    AssignmentTarget, BinaryOperator, Expr, LimitClause, OnInsert, Query, SetExpr, Statement,
+    visit_expressions,
+};
+
+/// Calls that stamp every row with the migration's own time or a fresh random value.
+pub const MIGRATION_TIME_VALUES: &[&str] = &[
+    "now",
+    "current_timestamp",
+    "current_date",
+    "localtimestamp",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "clock_timestamp",
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssignedColumn {
+    pub column: String,
+    /// A call from [`MIGRATION_TIME_VALUES`] in the new value.
+    pub migration_time_value: Option<String>,
+}
+
+/// How a WHERE clause bounds the rows it touches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowBounds {
+    /// Columns tested with `IS NULL`.
+    pub null_checked: Vec<String>,
+    /// Columns compared with `>`/`>=` or `BETWEEN` (a lower bound).
+    pub lower_bounded: Vec<String>,
+    /// Columns compared with `<`/`<=` or `BETWEEN` (an upper bound).
+    pub upper_bounded: Vec<String>,
+    /// `IN (SELECT ... LIMIT n)`: one batch of keys.
+    pub limited_subquery: bool,
+}
+
+impl RowBounds {
+    /// A key range (both bounds on one column) or a LIMITed key subquery: one batch.
+    pub fn is_batch(&self) -> bool {
+        self.limited_subquery
+            || self
+                .lower_bounded
+                .iter()
+                .any(|c| self.upper_bounded.contains(c))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DmlFacts {
+    pub assigned: Vec<AssignedColumn>,
+    /// `None` when there is no WHERE at all.
+    pub bounds: Option<RowBounds>,
+    /// `LIMIT` on the statement itself.
+    pub limited: bool,
+    pub on_conflict: bool,
+    /// INSERT whose source only inserts missing rows (`WHERE NOT EXISTS (...)`).
+    pub guarded_by_not_exists: bool,
+    /// INSERT ... SELECT (not VALUES).
+    pub from_select: bool,
+}
+
+fn column_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.to_ascii_lowercase()),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_ascii_lowercase()),
+        Expr::Nested(inner) => column_name(inner),
+        _ => None,
+    }
+}
+
+fn first_call(expr: &Expr, names: &[&str]) -> Option<String> {
+    let mut found = None;
+    let _ = visit_expressions(expr, |e| {
+        if let Expr::Function(f) = e {
+            let name = f.name.to_string().to_ascii_lowercase();
+            let name = name.rsplit('.').next().unwrap_or(&name).to_owned();
+            if names.contains(&name.as_str()) {
+                found = Some(name);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    found
+}
+
+fn has_limit(query: &Query) -> bool {
+    matches!(
+        query.limit_clause,
+        Some(LimitClause::LimitOffset { limit: Some(_), .. })
+            | Some(LimitClause::OffsetCommaLimit { .. })
+    )
+}
+
+/// The AND-ed parts of a WHERE: only these restrict every row (a part under OR does not).
+fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut parts = conjuncts(left);
+            parts.extend(conjuncts(right));
+            parts
+        }
+        Expr::Nested(inner) => conjuncts(inner),
+        other => vec![other],
+    }
+}
+
+fn bounds(selection: &Expr) -> RowBounds {
+    let mut b = RowBounds::default();
+    for part in conjuncts(selection) {
+        match part {
+            Expr::IsNull(inner) => b.null_checked.extend(column_name(inner)),
+            Expr::Between {
+                expr,
+                negated: false,
+                ..
+            } => {
+                if let Some(c) = column_name(expr) {
+                    b.lower_bounded.push(c.clone());
+                    b.upper_bounded.push(c);
+                }
+            }
+            Expr::BinaryOp { left, op, right } => {
+                let (lower, upper) = match op {
+                    BinaryOperator::Gt | BinaryOperator::GtEq => {
+                        (column_name(left), column_name(right))
+                    }
+                    BinaryOperator::Lt | BinaryOperator::LtEq => {
+                        (column_name(right), column_name(left))
+                    }
+                    _ => (None, None),
+                };
+                b.lower_bounded.extend(lower);
+                b.upper_bounded.extend(upper);
+            }
+            Expr::InSubquery {
+                subquery,
+                negated: false,
+                ..
+            } => b.limited_subquery |= has_limit(subquery),
+            _ => {}
+        }
+    }
+    b
+}
+
+fn not_exists_guard(query: &Query) -> bool {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    let Some(selection) = &select.selection else {
+        return false;
+    };
+    let mut guarded = false;
+    let _ = visit_expressions(selection, |e| {
+        if let Expr::Exists { negated: true, .. } = e {
+            guarded = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    guarded
+}
+
+/// Facts of an UPDATE, DELETE or INSERT (also under `WITH`); `None` for anything else.
+pub fn facts(statement: &Statement) -> Option<DmlFacts> {
+    match statement {
+        Statement::Query(query) => {
+            let (SetExpr::Update(inner) | SetExpr::Delete(inner) | SetExpr::Insert(inner)) =
+                query.body.as_ref()
+            else {
+                return None;
+            };
+            // `WITH batch AS (SELECT ... LIMIT n) UPDATE ... FROM batch`: one batch of keys
+            let limited_cte = query
+                .with
+                .as_ref()
+                .is_some_and(|w| w.cte_tables.iter().any(|c| has_limit(&c.query)));
+            facts(inner).map(|f| DmlFacts {
+                limited: f.limited || limited_cte,
+                ..f
+            })
+        }
+        Statement::Update(update) => Some(DmlFacts {
+            assigned: update
+                .assignments
+                .iter()
+                .flat_map(|a| {
+                    let columns: Vec<String> = match &a.target {
+                        AssignmentTarget::ColumnName(name) => vec![name.to_string()],
+                        AssignmentTarget::Tuple(names) => {
+                            names.iter().map(ToString::to_string).collect()
+                        }
+                    };
+                    let stamp = first_call(&a.value, MIGRATION_TIME_VALUES);
+                    columns.into_iter().map(move |c| AssignedColumn {
+                        column: c
+                            .rsplit('.')
+                            .next()
+                            .unwrap_or(&c)
+                            .trim_matches('"')
+                            .to_ascii_lowercase(),
+                        migration_time_value: stamp.clone(),
+                    })
+                })
+                .collect(),
+            bounds: update.selection.as_ref().map(bounds),
+            limited: update.limit.is_some(),
+            ..DmlFacts::default()
+        }),
+        Statement::Delete(delete) => Some(DmlFacts {
+            bounds: delete.selection.as_ref().map(bounds),
+            limited: delete.limit.is_some(),
+            ..DmlFacts::default()
+        }),
+        Statement::Insert(insert) => {
+            let source = insert.source.as_deref();
+            Some(DmlFacts {
+                on_conflict: matches!(insert.on, Some(OnInsert::OnConflict(_))),
+                guarded_by_not_exists: source.is_some_and(not_exists_guard),
+                from_select: source.is_some_and(|q| {
+                    matches!(q.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_))
+                }),
+                ..DmlFacts::default()
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(sql: &str) -> DmlFacts {
+        let statements = crate::parse::parse(sql).expect("parses");
+        facts(&statements[0]).expect("a DML statement")
+    }
+
+    #[test]
+    fn update_facts_name_columns_values_and_bounds() {
+        let f = of(
+            "UPDATE orders SET total_cents = total_cents * 2, synced_at = now() WHERE id >= 1000 AND id < 2000",
+        );
+        assert_eq!(f.assigned.len(), 2);
+        assert_eq!(f.assigned[0].column, "total_cents");
+        assert_eq!(f.assigned[1].migration_time_value.as_deref(), Some("now"));
+        let b = f.bounds.unwrap();
+        assert!(b.is_batch());
+        assert_eq!(b.lower_bounded, vec!["id"]);
+    }
+
+    #[test]
+    fn null_checks_and_limited_subqueries_are_seen() {
+        let f = of(
+            "UPDATE users SET locale = 'en' WHERE locale IS NULL AND id IN (SELECT id FROM users LIMIT 500)",
+        );
+        let b = f.bounds.unwrap();
+        assert_eq!(b.null_checked, vec!["locale"]);
+        assert!(b.limited_subquery && b.is_batch());
+        assert!(of("DELETE FROM events").bounds.is_none());
+    }
+
+    #[test]
+    fn a_null_check_under_or_does_not_bound_the_rows() {
+        let b = of("UPDATE p SET fee = 1 WHERE fee IS NULL OR fee = 0")
+            .bounds
+            .unwrap();
+        assert!(b.null_checked.is_empty());
+        let b = of("UPDATE p SET fee = 1 WHERE (fee IS NULL) AND id > 5")
+            .bounds
+            .unwrap();
+        assert_eq!((b.null_checked.len(), b.lower_bounded.len()), (1, 1));
+    }
+
+    #[test]
+    fn data_changing_ctes_are_read() {
+        let f = of("WITH stale AS (SELECT id FROM carts) DELETE FROM carts");
+        assert!(f.bounds.is_none());
+    }
+
+    #[test]
+    fn insert_guards_are_recognised() {
+        assert!(
+            of("INSERT INTO plans (code) VALUES ('pro') ON CONFLICT (code) DO NOTHING").on_conflict
+        );
+        let f = of(
+            "INSERT INTO plans (code) SELECT 'pro' WHERE NOT EXISTS (SELECT 1 FROM plans WHERE code = 'pro')",
+        );
+        assert!(f.guarded_by_not_exists && f.from_select);
+        assert!(!of("INSERT INTO plans (code) VALUES ('pro')").guarded_by_not_exists);
+    }
+}

@@ -1,0 +1,131 @@
+//! A payments/webhooks/events-like table with no unique idempotency key.
+
+use crate::analysis::ActionKind;
+use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+
+pub static RULE: Rule = Rule {
+    name: "idempotency-key-missing",
+    category: Category::Idempotency,
+    severity: Severity::Warning,
+    lock: None,
+    summary: "a table of payments, webhooks or events with no unique idempotency key",
+    doc: rule_doc!("idempotency-key-missing"),
+    check: Check::Statement(check),
+};
+
+/// `idempotency.tables` defaults (singular stems; plurals and prefixes/suffixes match).
+const TABLE_STEMS: &[&str] = &[
+    "payment",
+    "charge",
+    "refund",
+    "order",
+    "invoice",
+    "transfer",
+    "webhook",
+    "event",
+    "message",
+    "notification",
+    "job",
+    "request",
+    "subscription",
+];
+
+fn is_key_column(column: &str) -> bool {
+    matches!(
+        column,
+        "idempotency_key"
+            | "idempotency_token"
+            | "request_id"
+            | "event_id"
+            | "external_id"
+            | "message_id"
+    ) || column.ends_with("_external_id")
+        || (column.starts_with("provider_") && column.ends_with("_id"))
+        || (column.starts_with("dedup") && column.ends_with("_key"))
+}
+
+/// Last words that make a child or lookup table of the stem (`order_items`, `event_types`).
+const DETAIL_SUFFIXES: &[&str] = &[
+    "item",
+    "items",
+    "line",
+    "lines",
+    "type",
+    "types",
+    "template",
+    "templates",
+    "preference",
+    "preferences",
+    "plan",
+    "plans",
+    "status",
+    "statuses",
+    "setting",
+    "settings",
+];
+
+/// The stem the table's name words contain (`stripe_webhook_events` → `webhook`).
+fn matching_stem(table: &str) -> Option<&'static str> {
+    if table
+        .rsplit('_')
+        .next()
+        .is_some_and(|last| DETAIL_SUFFIXES.contains(&last))
+        && table.contains('_')
+    {
+        return None;
+    }
+    table.split('_').find_map(|word| {
+        let singular = word
+            .strip_suffix("es")
+            .filter(|w| w.ends_with('s') || w.ends_with("ch"))
+            .or_else(|| word.strip_suffix('s'))
+            .unwrap_or(word);
+        TABLE_STEMS
+            .iter()
+            .copied()
+            .find(|stem| *stem == singular || *stem == word)
+    })
+}
+
+fn check(cx: &StatementCx) -> Vec<Finding> {
+    cx.actions()
+        .filter_map(|action| {
+            let ActionKind::CreateTable { table, scratch: false, partition_of: None, .. } = &action.kind else {
+                return None;
+            };
+            let stem = matching_stem(&table.name)?;
+            cx.catalog.table(table)?;
+            let keyed = cx.catalog.unique_column_lists(table).iter().flatten().any(|c| is_key_column(c));
+            if keyed {
+                return None;
+            }
+            Some(
+                Finding::new(&RULE, action.span, format!(
+                    "`{table}` looks like a {stem} table but has no UNIQUE idempotency key: a retried request or redelivered webhook inserts the same {stem} twice"
+                ))
+                .help("add e.g. `idempotency_key text NOT NULL` (or the provider's event id) with a UNIQUE constraint, and insert with ON CONFLICT DO NOTHING")
+                .object(table.key()),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_match_stems_with_plurals_and_affixes() {
+        assert_eq!(matching_stem("stripe_webhook_events"), Some("webhook"));
+        assert_eq!(matching_stem("payment_intents"), Some("payment"));
+        assert_eq!(matching_stem("refunds"), Some("refund"));
+        assert_eq!(matching_stem("users"), None);
+        assert_eq!(matching_stem("order_items"), None);
+        assert_eq!(matching_stem("border_crossings"), None);
+        assert!(
+            is_key_column("provider_charge_id")
+                && is_key_column("dedupe_key")
+                && !is_key_column("user_id")
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! `INSERT` in a migration without `ON CONFLICT` or `WHERE NOT EXISTS`.
+
+use crate::analysis::ActionKind;
+use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+
+pub static RULE: Rule = Rule {
+    name: "seed-insert-not-idempotent",
+    category: Category::Idempotency,
+    severity: Severity::Warning,
+    lock: None,
+    summary: "a seed INSERT that duplicates rows or fails when the migration is replayed",
+    doc: rule_doc!("seed-insert-not-idempotent"),
+    check: Check::Statement(check),
+};
+
+fn check(cx: &StatementCx) -> Vec<Finding> {
+    cx.actions()
+        .filter_map(|action| {
+            let ActionKind::Dml { verb: "INSERT", table, facts: Some(facts), .. } = &action.kind else { return None };
+            if facts.on_conflict || facts.guarded_by_not_exists {
+                return None;
+            }
+            Some(
+                Finding::new(&RULE, action.span, format!(
+                    "this INSERT into `{table}` has no ON CONFLICT or NOT EXISTS guard: replaying the migration (or running it on a database that has the row) duplicates it or fails"
+                ))
+                .help("add `ON CONFLICT (key) DO NOTHING` (or DO UPDATE), or `INSERT ... SELECT ... WHERE NOT EXISTS (...)`")
+                .object(table.key()),
+            )
+        })
+        .collect()
+}
