@@ -79,6 +79,9 @@ pub struct TraceArgs {
     /// Target PostgreSQL major version for the predictions (default: the server's)
     #[arg(long)]
     pub pg_version: Option<u32>,
+    /// Fill every table the migrations create with N generated rows, so scans and rewrites show
+    #[arg(long, default_value_t = 0)]
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

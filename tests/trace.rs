@@ -150,7 +150,7 @@ async fn check_example(
         pg_version: cluster.major,
     };
     let findings = rules::check_file(&analyzed[0], &[example.rule], &settings, &catalog);
-    let traced = match trace::trace(&client, &analyzed, Target::Disposable).await {
+    let traced = match trace::trace(&client, &analyzed, Target::Disposable, 0).await {
         Ok(traced) => traced,
         Err(error) => {
             let note = format!(
@@ -463,7 +463,7 @@ fn cluster_starts_fast_and_is_removed_even_after_a_server_crash() {
         vec![file("m.sql", "CREATE TABLE t (id int);")],
         cluster.major,
     );
-    let result = rt.block_on(trace::trace(&client, &analyzed, Target::Disposable));
+    let result = rt.block_on(trace::trace(&client, &analyzed, Target::Disposable, 0));
     assert!(result.is_err(), "a dead server must be an error");
     drop(client);
     drop(cluster);
@@ -472,4 +472,38 @@ fn cluster_starts_fast_and_is_removed_even_after_a_server_crash() {
         "temp dir removed: {}",
         dir.display()
     );
+}
+
+#[test]
+fn rows_option_seeds_new_tables_so_rewrites_have_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let migration = dir.path().join("0001.sql");
+    std::fs::write(
+        &migration,
+        "CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer text NOT NULL, total int NOT NULL);\n\
+         ALTER TABLE orders ALTER COLUMN total TYPE bigint;\nSELECT count(*) FROM orders;\n",
+    )
+    .unwrap();
+    let path = migration.to_string_lossy().into_owned();
+    let bin = support::pg_bin_dirs()[0].to_string_lossy().into_owned();
+    let out = support::pgrisk(&[
+        "trace", &path, "--pg-bin", &bin, "--rows", "500", "--format", "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let statements = report["statements"].as_array().unwrap();
+    assert!(
+        statements[0]["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("seeded 500 rows"),
+        "{report}"
+    );
+    assert_eq!(statements[1]["rewrite"], true);
+    assert_eq!(statements[1]["verdict"], "confirmed");
 }

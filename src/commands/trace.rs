@@ -99,7 +99,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode, Error> {
     );
     let traced = runtime.block_on(async {
         tokio::select! {
-            result = trace::trace(&client, &files, target) => result.map_err(Error::from),
+            result = trace::trace(&client, &files, target, args.rows) => result.map_err(Error::from),
             _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
         }
     });

@@ -215,17 +215,20 @@ fn judge(
 }
 
 /// Runs every statement of `files` in order on `client` and records what happened.
+/// `seed_rows` > 0 fills every table the migrations create with that many generated rows,
+/// so that later scans and rewrites have something to read.
 pub async fn trace(
     client: &Client,
     files: &[AnalyzedFile],
     target: Target,
+    seed_rows: u64,
 ) -> Result<Vec<TracedStatement>, TraceError> {
     let mut out = Vec::new();
     let user_server = matches!(target, Target::UserServer { .. });
     if user_server {
         client.batch_execute("BEGIN").await?;
     }
-    let result = trace_in(client, files, target, &mut out).await;
+    let result = trace_in(client, files, target, seed_rows, &mut out).await;
     if user_server {
         // never leave anything behind on a user's server, whatever happened
         let rolled_back = client.batch_execute("ROLLBACK").await;
@@ -241,6 +244,7 @@ async fn trace_in(
     client: &Client,
     files: &[AnalyzedFile],
     target: Target,
+    seed_rows: u64,
     out: &mut Vec<TracedStatement>,
 ) -> Result<(), TraceError> {
     for file in files {
@@ -337,10 +341,103 @@ async fn trace_in(
                 traced.verdict = verdict;
                 traced.note = note;
             }
+            if seed_rows > 0 {
+                for action in &statement.actions {
+                    if let ActionKind::CreateTable {
+                        table,
+                        scratch: false,
+                        ..
+                    } = &action.kind
+                    {
+                        let seeded =
+                            seed(client, &table.key().to_string(), seed_rows, target).await?;
+                        let note = seeded.map_or_else(
+                            || format!("seeded {seed_rows} rows"),
+                            |e| format!("not seeded: {e}"),
+                        );
+                        traced.note =
+                            Some(traced.note.map_or(note.clone(), |n| format!("{n}; {note}")));
+                    }
+                }
+            }
             out.push(traced);
         }
     }
     Ok(())
+}
+
+/// A value expression for row `g` of a NOT NULL column without a default, by type.
+fn seed_value(ty: &str) -> Option<&'static str> {
+    let ty = ty.split('(').next().unwrap_or(ty).trim();
+    Some(match ty {
+        "smallint" => "(g % 32000)",
+        "integer" | "bigint" | "numeric" | "real" | "double precision" => "g",
+        "text" | "character varying" | "citext" => "'seed ' || g",
+        "character" => "left(g::text, 1)",
+        "boolean" => "true",
+        "date" | "timestamp without time zone" | "timestamp with time zone" => "now()",
+        "uuid" => "md5(g::text)::uuid",
+        "json" | "jsonb" => "'{}'",
+        "bytea" => "'\\x00'",
+        "inet" | "cidr" => "'127.0.0.1'",
+        "interval" => "'1 day'",
+        _ => return None,
+    })
+}
+
+const COLUMNS_SQL: &str = "
+    SELECT a.attname::text, format_type(a.atttypid, a.atttypmod)
+    FROM pg_attribute a
+    WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+    ORDER BY a.attnum";
+
+/// Inserts `rows` generated rows into `table`; `Some(reason)` when that was not possible
+/// (a foreign key, a type without a generator). Never fails the trace itself.
+async fn seed(
+    client: &Client,
+    table: &str,
+    rows: u64,
+    target: Target,
+) -> Result<Option<String>, TraceError> {
+    let columns = client.query(COLUMNS_SQL, &[&table]).await?;
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    for row in &columns {
+        let (name, ty): (String, String) = (row.get(0), row.get(1));
+        let Some(value) = seed_value(&ty) else {
+            return Ok(Some(format!("no generator for `{name}` of type {ty}")));
+        };
+        names.push(format!("\"{}\"", name.replace('"', "\"\"")));
+        values.push(value);
+    }
+    let insert = format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM generate_series(1, {rows}) AS g",
+        names.join(", "),
+        values.join(", ")
+    );
+    let (begin, commit, undo) = match target {
+        Target::Disposable => ("BEGIN", "COMMIT", "ROLLBACK"),
+        Target::UserServer { .. } => (
+            "SAVEPOINT pgrisk_seed",
+            "RELEASE SAVEPOINT pgrisk_seed",
+            "ROLLBACK TO SAVEPOINT pgrisk_seed",
+        ),
+    };
+    client.batch_execute(begin).await?;
+    match client.batch_execute(&insert).await {
+        Ok(()) => {
+            client.batch_execute(commit).await?;
+            Ok(None)
+        }
+        Err(e) => {
+            client.batch_execute(undo).await?;
+            Ok(Some(
+                e.as_db_error()
+                    .map_or_else(|| e.to_string(), |d| d.message().to_owned()),
+            ))
+        }
+    }
 }
 
 /// The server's message, with the line of the error inside the file when it says where.
