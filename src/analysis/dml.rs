@@ -14,6 +14,10 @@ pub const MIGRATION_TIME_VALUES: &[&str] = &[
     "now",
     "current_timestamp",
     "current_date",
+    "current_time",
+    "localtime",
+    "timeofday",
+    "uuid_generate_v1",
     "localtimestamp",
     "statement_timestamp",
     "transaction_timestamp",
@@ -43,12 +47,15 @@ pub struct RowBounds {
     pub upper_bounded: Vec<String>,
     /// `IN (SELECT ... LIMIT n)`: one batch of keys.
     pub limited_subquery: bool,
+    /// `col = value` or `col IN (list)` on a key: a handful of rows named by key.
+    pub pinned: bool,
 }
 
 impl RowBounds {
     /// A key range (both bounds on one column) or a LIMITed key subquery: one batch.
     pub fn is_batch(&self) -> bool {
         self.limited_subquery
+            || self.pinned
             || self
                 .lower_bounded
                 .iter()
@@ -120,6 +127,10 @@ fn conjuncts(expr: &Expr) -> Vec<&Expr> {
     }
 }
 
+fn is_key(expr: &Expr) -> bool {
+    column_name(expr).is_some_and(|c| c == "id" || c.ends_with("_id"))
+}
+
 fn bounds(selection: &Expr) -> RowBounds {
     let mut b = RowBounds::default();
     for part in conjuncts(selection) {
@@ -153,7 +164,22 @@ fn bounds(selection: &Expr) -> RowBounds {
                 negated: false,
                 ..
             } => b.limited_subquery |= has_limit(subquery),
+            Expr::InList {
+                expr,
+                negated: false,
+                ..
+            } => b.pinned |= is_key(expr),
             _ => {}
+        }
+        // `id = 42`: equality on a key-like column names its rows
+        if let Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } = part
+        {
+            let value = |e: &Expr| !matches!(e, Expr::Subquery(_)) && column_name(e).is_none();
+            b.pinned |= is_key(left) && value(right) || is_key(right) && value(left);
         }
     }
     b
@@ -286,6 +312,28 @@ mod tests {
             .bounds
             .unwrap();
         assert_eq!((b.null_checked.len(), b.lower_bounded.len()), (1, 1));
+    }
+
+    #[test]
+    fn point_updates_by_key_are_bounded() {
+        assert!(
+            of("UPDATE orders SET total = 1 WHERE id = 42")
+                .bounds
+                .unwrap()
+                .is_batch()
+        );
+        assert!(
+            of("DELETE FROM orders WHERE id IN (1, 2, 3)")
+                .bounds
+                .unwrap()
+                .is_batch()
+        );
+        assert!(
+            !of("UPDATE orders SET total = 1 WHERE status = 'x'")
+                .bounds
+                .unwrap()
+                .is_batch()
+        );
     }
 
     #[test]

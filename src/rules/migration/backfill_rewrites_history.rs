@@ -23,12 +23,13 @@ fn is_time_or_id(column: &str) -> bool {
         || column.starts_with("created")
 }
 
-/// `history.money-columns` defaults: amounts a finance team reconciles.
+/// `history.money-columns` defaults: amounts a finance team reconciles. Matched on whole
+/// `_`-separated words, so `coffee_origin` is not money.
 pub fn looks_like_money(column: &str) -> bool {
-    ["amount", "total", "price", "cost", "tax", "fee", "balance"]
-        .iter()
-        .any(|w| column.contains(w))
-        || column.ends_with("_cents")
+    const WORDS: &[&str] = &[
+        "amount", "total", "price", "cost", "tax", "fee", "balance", "cents",
+    ];
+    column.split('_').any(|word| WORDS.contains(&word))
 }
 
 fn bounded_to_new_rows(bounds: Option<&RowBounds>, column: &str) -> bool {
