@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Lint SQL migrations: files, directories (in migration order), or - for stdin
     Lint(LintArgs),
+    /// Lint application SQL (one query per statement; sqlc `-- name:` files too)
+    Queries(QueriesArgs),
     /// Run migrations on a disposable PostgreSQL (or --dsn, rolled back) and report the locks
     /// and rewrites each statement really takes, beside pgrisk's prediction
     Trace(TraceArgs),
@@ -56,6 +58,15 @@ pub struct LintArgs {
     /// Treat plain .sql files without BEGIN as running inside one transaction
     #[arg(long)]
     pub assume_in_transaction: bool,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct QueriesArgs {
+    /// Query files or directories; - reads standard input
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub shared: SharedArgs,
 }
@@ -115,6 +126,9 @@ pub struct SharedArgs {
     /// Target PostgreSQL major version (default 16)
     #[arg(long)]
     pub pg_version: Option<u32>,
+    /// Schema DDL (migrations or a pg_dump --schema-only file) replayed as the existing database
+    #[arg(long, value_delimiter = ',')]
+    pub schema: Vec<PathBuf>,
     /// Colour: auto (terminal and no NO_COLOR), always, never
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,

@@ -9,6 +9,7 @@ pub mod dml;
 pub mod lock;
 pub mod model;
 pub mod plpgsql;
+pub mod query;
 pub mod read;
 pub mod state;
 pub mod tables;
@@ -22,6 +23,13 @@ pub use tables::{Feature, VersionFact};
 use crate::parse;
 use crate::source::{RawKind, SourceFile, Span};
 use tables::{Feature as F, available, version_fact};
+
+/// What the files are: migrations (DDL run once) or application queries (run per request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Migrations,
+    Queries,
+}
 
 /// How well a statement was understood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +93,8 @@ pub struct AnalyzedStatement {
     pub actions: Vec<Action>,
     /// The state before this statement ran.
     pub before: MigrationState,
+    /// In query mode: what the query reads and filters.
+    pub query: Option<Box<query::QueryFacts>>,
 }
 
 #[derive(Debug)]
@@ -102,6 +112,7 @@ pub struct PreparedStatement {
     pub understanding: Understanding,
     pub parse_error: Option<String>,
     pub actions: Vec<(ActionKind, Span)>,
+    pub query: Option<Box<query::QueryFacts>>,
 }
 
 /// A file whose statements are read and parsed: the part of the analysis that needs no
@@ -115,7 +126,7 @@ pub struct Prepared {
 /// on statements the reader does not recognise (to tell valid SQL pgrisk does not model
 /// from text nobody can read) and, with `parse_all`, on every statement (coverage, `-v`).
 /// Parsing everything would triple the cost of a lint for no finding.
-pub fn prepare(mut source: SourceFile, parse_all: bool) -> Prepared {
+pub fn prepare(mut source: SourceFile, parse_all: bool, mode: Mode) -> Prepared {
     // only the reader needs the tokens: free them here, on the thread that made them,
     // instead of shipping them to the thread that folds files in order
     let tokens = std::mem::take(&mut source.tokens);
@@ -148,6 +159,14 @@ pub fn prepare(mut source: SourceFile, parse_all: bool) -> Prepared {
                 (Some(Err(_)), true, _) => Understanding::Recovered,
                 (_, false, _) => Understanding::Unknown,
             };
+            // queries are read from the AST, with application parameters (`?`, `@name`) as `$1`
+            let query = (mode == Mode::Queries)
+                .then(|| {
+                    let text = query::normalize_parameters(source.statement_sql(statement));
+                    let ast = parse::parse(&text).ok()?;
+                    ast.first().and_then(query::facts).map(Box::new)
+                })
+                .flatten();
             let parse_error = if statement.unterminated {
                 Some("unterminated quote, dollar quote or comment".to_owned())
             } else {
@@ -159,6 +178,7 @@ pub fn prepare(mut source: SourceFile, parse_all: bool) -> Prepared {
                 understanding,
                 parse_error,
                 actions: reading.actions,
+                query,
             }
         })
         .collect();
@@ -217,6 +237,7 @@ impl Analyzer {
                 parse_error: p.parse_error,
                 actions,
                 before,
+                query: p.query,
             });
         }
         AnalyzedFile {
@@ -726,7 +747,7 @@ mod tests {
 
     fn analyze_sql(sql: &str, pg_version: u32) -> AnalyzedFile {
         let file = from_text("t.sql".into(), sql.to_owned(), &DiscoverOptions::default());
-        let prepared = prepare(SourceFile::load(file), true);
+        let prepared = prepare(SourceFile::load(file), true, Mode::Migrations);
         Analyzer::new(pg_version).analyze(prepared, Origin::Created { file: 0 })
     }
 

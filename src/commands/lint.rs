@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::{Mutex, mpsc};
 
-use crate::analysis::{self, Analyzer, Origin, Prepared};
+use crate::analysis::{self, Analyzer, Mode, Origin, Prepared};
 use crate::cli::LintArgs;
 use crate::config::{self, Settings};
 use crate::diagnostic::Report;
@@ -35,7 +35,14 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
     for error in &discovered.errors {
         eprintln!("pgrisk: error: {error}");
     }
-    let report = lint_files(discovered.files, &settings, args.shared.verbose);
+    let context = super::read_schema(&args.shared, &options)?;
+    let input = Input {
+        context,
+        files: discovered.files,
+        mode: Mode::Migrations,
+        parse_all: args.shared.verbose,
+    };
+    let report = check_files(input, &settings);
     let render_options = super::render_options(&args.shared);
     let mut out = BufWriter::new(io::stdout().lock());
     let written = render::render(&report, args.shared.format, &render_options, &mut out)
@@ -44,31 +51,49 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other?,
     }
-    let code = if !discovered.errors.is_empty() {
-        super::EXIT_ERROR
-    } else if report.fails(settings.fail_on) {
-        super::EXIT_FINDINGS
-    } else {
-        super::EXIT_CLEAN
-    };
-    Ok(ExitCode::from(code))
+    Ok(ExitCode::from(super::exit_code(
+        !discovered.errors.is_empty(),
+        report.fails(settings.fail_on),
+    )))
 }
 
-/// Lints files given in migration order; every object they create counts as new.
-/// `parse_all` offers every statement to sqlparser (coverage for `-v`), not only unknown ones.
+/// What to check: `files` in order, after `context` (schema DDL replayed as the existing
+/// database, e.g. `--schema`), as migrations or as application queries.
+pub struct Input {
+    pub context: Vec<MigrationFile>,
+    pub files: Vec<MigrationFile>,
+    pub mode: Mode,
+    /// Offer every statement to sqlparser (coverage for `-v`), not only those the reader
+    /// does not know.
+    pub parse_all: bool,
+}
+
+/// Checks a set of files; every object they create counts as new.
 ///
-/// Files are split, read and parsed on all cores and folded in migration order (catalog,
-/// state) as they arrive; rules run once the whole set is known.
-pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: bool) -> Report {
+/// Files are split, read and parsed on all cores and folded in order (catalog, state) as
+/// they arrive; rules run once the whole set is known.
+pub fn check_files(input: Input, settings: &Settings) -> Report {
+    let Input {
+        context,
+        files,
+        mode,
+        parse_all,
+    } = input;
     let rule_settings = RuleSettings {
         pg_version: settings.pg_version,
     };
     let mut analyzer = Analyzer::new(settings.pg_version);
+    for file in context {
+        analyzer.analyze(
+            analysis::prepare(SourceFile::load(file), false, Mode::Migrations),
+            Origin::Existing,
+        );
+    }
     let mut analyzed = Vec::with_capacity(files.len());
     let mut fold = |index: usize, file: Prepared| {
         analyzed.push(analyzer.analyze(file, Origin::Created { file: index }));
     };
-    let prepare = |f: MigrationFile| analysis::prepare(SourceFile::load(f), parse_all);
+    let prepare = |f: MigrationFile| analysis::prepare(SourceFile::load(f), parse_all, mode);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
@@ -112,7 +137,12 @@ pub fn lint_files(files: Vec<MigrationFile>, settings: &Settings, parse_all: boo
     // rules see the schema at the end of the set ("an index added in a later file")
     let mut report = Report::default();
     for file in &analyzed {
-        let findings = rules::check_file(file, rules::ALL, &rule_settings, &analyzer.catalog);
+        let findings = rules::check_file(
+            file,
+            &rules::for_mode(mode),
+            &rule_settings,
+            &analyzer.catalog,
+        );
         report.add_file(file, findings, settings);
     }
     report.finish();

@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod lint;
+pub mod queries;
 pub mod trace;
 
 use std::io::IsTerminal;
@@ -16,9 +17,19 @@ pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
+/// 2 when an input could not be read, else 1 when findings reach `--fail-on`, else 0.
+pub fn exit_code(input_errors: bool, findings_fail: bool) -> u8 {
+    match (input_errors, findings_fail) {
+        (true, _) => EXIT_ERROR,
+        (false, true) => EXIT_FINDINGS,
+        (false, false) => EXIT_CLEAN,
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Lint(args) => lint::run(args),
+        Command::Queries(args) => queries::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Rules { format } => explain::list(format),
@@ -58,6 +69,21 @@ pub fn resolve_settings(shared: &SharedArgs) -> Result<Settings, Error> {
         settings.ignore = config::check_rule_names(&shared.ignore, "--ignore").map_err(usage)?;
     }
     Ok(settings)
+}
+
+/// `--schema` files, read like migrations (in migration order when a directory is given).
+pub fn read_schema(
+    shared: &SharedArgs,
+    options: &crate::source::discover::DiscoverOptions,
+) -> Result<Vec<crate::source::MigrationFile>, Error> {
+    if shared.schema.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = crate::source::discover::discover(&shared.schema, options);
+    match found.errors.first() {
+        Some(error) => Err(Error::Usage(format!("--schema: {error}"))),
+        None => Ok(found.files),
+    }
 }
 
 pub fn render_options(shared: &SharedArgs) -> RenderOptions {

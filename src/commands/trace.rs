@@ -24,7 +24,7 @@ pub fn analyze_files(
     let mut analyzer = Analyzer::new(pg_version);
     for file in context {
         analyzer.analyze(
-            analysis::prepare(SourceFile::load(file), false),
+            analysis::prepare(SourceFile::load(file), false, analysis::Mode::Migrations),
             Origin::Existing,
         );
     }
@@ -33,7 +33,7 @@ pub fn analyze_files(
         .enumerate()
         .map(|(i, f)| {
             analyzer.analyze(
-                analysis::prepare(SourceFile::load(f), false),
+                analysis::prepare(SourceFile::load(f), false, analysis::Mode::Migrations),
                 Origin::Created { file: i },
             )
         })

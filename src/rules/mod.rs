@@ -46,6 +46,7 @@ pub enum Category {
     Backfill,
     Idempotency,
     Schema,
+    Query,
     Meta,
 }
 
@@ -58,6 +59,7 @@ impl Category {
             Category::Backfill => "backfill",
             Category::Idempotency => "idempotency",
             Category::Schema => "schema",
+            Category::Query => "query",
             Category::Meta => "meta",
         }
     }
@@ -276,6 +278,18 @@ pub static ALL: &[&Rule] = &[
     &migration::unused_ignore::RULE,
     &migration::validate_in_same_transaction::RULE,
 ];
+
+/// The rules for migrations or for application queries. `dml-without-where` is both.
+pub fn for_mode(mode: crate::analysis::Mode) -> Vec<&'static Rule> {
+    use crate::analysis::Mode;
+    ALL.iter()
+        .copied()
+        .filter(|r| match mode {
+            Mode::Migrations => r.category != Category::Query,
+            Mode::Queries => r.category == Category::Query || r.name == "dml-without-where",
+        })
+        .collect()
+}
 
 pub fn find(name: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.name == name)

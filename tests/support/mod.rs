@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use pgrisk::commands::lint::lint_files;
+use pgrisk::analysis::Mode;
+use pgrisk::commands::lint::{Input, check_files};
 use pgrisk::config::{self, Settings};
 use pgrisk::diagnostic::Report;
 use pgrisk::render::{self, Format, RenderOptions};
@@ -39,7 +40,15 @@ pub fn discover_options(settings: &Settings) -> DiscoverOptions {
 pub fn lint_paths(relative: &[PathBuf], settings: &Settings) -> Report {
     let found = discover::discover(relative, &discover_options(settings));
     assert!(found.errors.is_empty(), "{:?}", found.errors);
-    lint_files(found.files, settings, false)
+    check_files(
+        Input {
+            context: Vec::new(),
+            files: found.files,
+            mode: Mode::Migrations,
+            parse_all: false,
+        },
+        settings,
+    )
 }
 
 /// Lints text as if it were a plain `.sql` file called `name`.
@@ -49,7 +58,15 @@ pub fn lint_text(name: &str, text: &str, settings: &Settings) -> Report {
         text.to_owned(),
         &discover_options(settings),
     );
-    lint_files(vec![file], settings, false)
+    check_files(
+        Input {
+            context: Vec::new(),
+            files: vec![file],
+            mode: Mode::Migrations,
+            parse_all: false,
+        },
+        settings,
+    )
 }
 
 pub fn render_to_string(report: &Report, format: Format) -> String {
