@@ -145,6 +145,72 @@ fn lint_fixtures_fire_exactly_where_marked_and_render_as_reviewed() {
     );
 }
 
+/// `fixtures/queries/<rule>/`: `bad.sql` and `good.sql` checked as application queries
+/// against the directory's `schema.sql`, with only that rule enabled.
+#[test]
+fn query_fixtures_fire_exactly_where_marked_and_render_as_reviewed() {
+    let root = support::root();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for rule_dir in sql_files(&root.join("fixtures/queries"))
+        .into_iter()
+        .filter(|p| p.is_dir())
+    {
+        let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
+        let settings = support::fixture_settings(&rule_dir, &rule);
+        let schema = rule_dir
+            .join("schema.sql")
+            .strip_prefix(&root)
+            .unwrap()
+            .to_owned();
+        for kind in ["bad", "good"] {
+            let file = rule_dir.join(format!("{kind}.sql"));
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let relative = file.strip_prefix(&root).unwrap().to_owned();
+            let report = support::check_queries(
+                std::slice::from_ref(&relative),
+                std::slice::from_ref(&schema),
+                &settings,
+            );
+            let starts = statement_first_lines(&text);
+            let actual: BTreeSet<(usize, String)> = report
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    (
+                        starts(d.span.start, d.start.map_or(0, |p| p.line)),
+                        d.rule.to_owned(),
+                    )
+                })
+                .collect();
+            let expected = expectations(&text);
+            if actual != expected {
+                let missing: Vec<_> = expected.difference(&actual).collect();
+                let extra: Vec<_> = actual.difference(&expected).collect();
+                failures.push(format!(
+                    "{}: missing {missing:?}, unexpected {extra:?}",
+                    relative.display()
+                ));
+            }
+            let render = support::render_to_string(&report, Format::Human);
+            failures.extend(support::compare_or_bless(
+                &file.with_extension("out"),
+                &render,
+            ));
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no query fixtures found");
+    assert!(
+        failures.is_empty(),
+        "{} fixture failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn expect_markers_are_read_from_trailing_and_previous_line_comments() {
     let text = "DROP TABLE t; -- expect: drop-table\n-- expect-next-line: unused-ignore\n-- pgrisk-ignore x\n";

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use pgrisk::config::Settings;
-use pgrisk::rules::{self, Rule};
+use pgrisk::rules::{self, Category, Rule};
 
 use crate::support;
 
@@ -63,9 +63,11 @@ fn every_doc_and_fixture_dir_names_a_rule_and_every_rule_has_both() {
     let registered: BTreeSet<String> = rules::ALL.iter().map(|r| r.name.to_owned()).collect();
     let mut docs = names_in("rules", ".md");
     docs.remove("README");
-    let fixtures = names_in("fixtures/lint", "");
-    let sources: BTreeSet<String> = names_in("src/rules/migration", ".rs")
+    let mut fixtures = names_in("fixtures/lint", "");
+    fixtures.extend(names_in("fixtures/queries", ""));
+    let sources: BTreeSet<String> = ["src/rules/migration", "src/rules/query"]
         .into_iter()
+        .flat_map(|dir| names_in(dir, ".rs"))
         .filter(|n| n != "mod")
         .map(|n| n.replace('_', "-"))
         .collect();
@@ -73,7 +75,7 @@ fn every_doc_and_fixture_dir_names_a_rule_and_every_rule_has_both() {
     for (what, set) in [
         ("rules/*.md", &docs),
         ("fixtures/lint/", &fixtures),
-        ("src/rules/migration/*.rs", &sources),
+        ("src/rules/{migration,query}/*.rs", &sources),
     ] {
         for name in set.difference(&registered) {
             failures.push(format!("{what}: `{name}` is not a registered rule"));
@@ -82,15 +84,21 @@ fn every_doc_and_fixture_dir_names_a_rule_and_every_rule_has_both() {
             failures.push(format!("{what}: nothing for rule `{name}`"));
         }
     }
-    for name in &registered {
+    for rule in rules::ALL {
+        let family = if rule.category == Category::Query {
+            "queries"
+        } else {
+            "lint"
+        };
         for file in ["bad.sql", "good.sql"] {
             if !support::root()
-                .join("fixtures/lint")
-                .join(name)
+                .join("fixtures")
+                .join(family)
+                .join(rule.name)
                 .join(file)
                 .is_file()
             {
-                failures.push(format!("fixtures/lint/{name}/{file} is missing"));
+                failures.push(format!("fixtures/{family}/{}/{file} is missing", rule.name));
             }
         }
     }
@@ -148,13 +156,27 @@ fn doc_examples_behave_and_bad_examples_take_the_declared_lock() {
             continue;
         }
         let mut locks = Vec::new();
-        for (kind, version, body) in &examples {
+        let schema = examples
+            .iter()
+            .find(|e| e.0 == "schema")
+            .map(|e| e.2.clone());
+        if rule.category == Category::Query && schema.is_none() {
+            failures.push(format!(
+                "{}: a query rule's doc needs a `sql schema` block",
+                rule.name
+            ));
+            continue;
+        }
+        for (kind, version, body) in examples.iter().filter(|e| e.0 != "schema") {
             let settings = Settings {
                 pg_version: version.unwrap_or(16),
                 select: vec![rule.name.to_owned()],
                 ..Settings::default()
             };
-            let report = support::lint_text("example.sql", body, &settings);
+            let report = match &schema {
+                Some(schema) => support::check_query_text(body, schema, &settings),
+                None => support::lint_text("example.sql", body, &settings),
+            };
             let fired = report
                 .diagnostics
                 .iter()

@@ -86,6 +86,8 @@ pub struct Index {
     pub table: Name,
     pub columns: Vec<String>,
     pub unique: bool,
+    /// `WHERE ...`: covers only some rows.
+    pub partial: bool,
     pub origin: Origin,
 }
 
@@ -121,6 +123,22 @@ impl Catalog {
     /// Column lists with a uniqueness guarantee on `table` (unique indexes, PK, UNIQUE).
     pub fn unique_column_lists(&self, table: &Name) -> Vec<Vec<String>> {
         self.column_lists(table, true)
+    }
+
+    /// Unique column lists that an `ON CONFLICT (cols)` can infer: partial unique indexes
+    /// count only when the conflict target repeats their predicate, which pgrisk does not read.
+    pub fn conflict_arbiter_lists(&self, table: &Name) -> Vec<Vec<String>> {
+        let key = table.key();
+        let partial: Vec<&Vec<String>> = self
+            .indexes
+            .values()
+            .filter(|i| i.table.key() == key && i.unique && i.partial)
+            .map(|i| &i.columns)
+            .collect();
+        self.column_lists(table, true)
+            .into_iter()
+            .filter(|l| !partial.contains(&l))
+            .collect()
     }
 
     fn column_lists(&self, table: &Name, unique_only: bool) -> Vec<Vec<String>> {
@@ -205,6 +223,7 @@ impl Catalog {
                         table: index.table.clone(),
                         columns: index.columns.clone(),
                         unique: index.unique,
+                        partial: index.partial,
                         origin,
                     },
                 );

@@ -322,6 +322,10 @@ impl QueryFacts {
     }
 
     fn query(&mut self, query: &Query, outermost: bool) {
+        // a CTE's filters run like any other
+        for cte in query.with.iter().flat_map(|w| &w.cte_tables) {
+            self.query(&cte.query, false);
+        }
         if let SetExpr::Select(select) = query.body.as_ref() {
             self.select(select, outermost);
         }

@@ -3,6 +3,7 @@
 //! Rules read analysed facts and state; PostgreSQL knowledge lives in `analysis`.
 
 pub mod migration;
+pub mod query;
 
 use std::collections::BTreeMap;
 
@@ -254,17 +255,26 @@ pub static ALL: &[&Rule] = &[
     &migration::foreign_key_unindexed::RULE,
     &migration::idempotency_key_missing::RULE,
     &migration::identifier_too_long::RULE,
+    &query::insert_not_idempotent::RULE,
     &migration::int_id_overflow::RULE,
     &migration::json_column::RULE,
+    &query::like_leading_wildcard::RULE,
     &migration::lock_held_across_statements::RULE,
     &migration::lock_without_timeout::RULE,
     &migration::migration_not_rerunnable::RULE,
+    &query::non_sargable_predicate::RULE,
+    &query::not_in_subquery::RULE,
+    &query::offset_pagination::RULE,
+    &query::on_conflict_without_unique::RULE,
+    &query::order_by_random::RULE,
     &migration::primary_key_not_null_scan::RULE,
     &migration::refresh_matview_blocking::RULE,
     &migration::reindex_blocking::RULE,
     &migration::rename_column::RULE,
     &migration::rename_table::RULE,
     &migration::seed_insert_not_idempotent::RULE,
+    &query::select_over_wide::RULE,
+    &query::select_star::RULE,
     &migration::serial_column::RULE,
     &migration::set_not_null_scan::RULE,
     &migration::table_rewrite::RULE,
@@ -273,6 +283,7 @@ pub static ALL: &[&Rule] = &[
     &migration::transaction_nesting::RULE,
     &migration::transaction_unterminated::RULE,
     &migration::truncate_table::RULE,
+    &query::unindexed_filter::RULE,
     &migration::unique_constraint_blocking::RULE,
     &migration::unparsed_statement::RULE,
     &migration::unused_ignore::RULE,

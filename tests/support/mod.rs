@@ -51,6 +51,50 @@ pub fn lint_paths(relative: &[PathBuf], settings: &Settings) -> Report {
     )
 }
 
+/// Checks query files against a schema file (`pgrisk queries --schema`).
+pub fn check_queries(relative: &[PathBuf], schema: &[PathBuf], settings: &Settings) -> Report {
+    let options = DiscoverOptions {
+        framework: Some(pgrisk::source::Framework::Plain),
+        ..DiscoverOptions::default()
+    };
+    let found = discover::discover(relative, &options);
+    let context = discover::discover(schema, &options);
+    assert!(
+        found.errors.is_empty() && context.errors.is_empty(),
+        "{:?} {:?}",
+        found.errors,
+        context.errors
+    );
+    check_files(
+        Input {
+            context: context.files,
+            files: found.files,
+            mode: Mode::Queries,
+            parse_all: false,
+        },
+        settings,
+    )
+}
+
+/// Checks query text against schema text (doc examples of query rules).
+pub fn check_query_text(text: &str, schema: &str, settings: &Settings) -> Report {
+    let options = DiscoverOptions {
+        framework: Some(pgrisk::source::Framework::Plain),
+        ..DiscoverOptions::default()
+    };
+    let file = discover::from_text(PathBuf::from("example.sql"), text.to_owned(), &options);
+    let context = discover::from_text(PathBuf::from("schema.sql"), schema.to_owned(), &options);
+    check_files(
+        Input {
+            context: vec![context],
+            files: vec![file],
+            mode: Mode::Queries,
+            parse_all: false,
+        },
+        settings,
+    )
+}
+
 /// Lints text as if it were a plain `.sql` file called `name`.
 pub fn lint_text(name: &str, text: &str, settings: &Settings) -> Report {
     let file = discover::from_text(
@@ -188,7 +232,7 @@ pub fn examples(doc: &str) -> Vec<(String, Option<u32>, String)> {
             .find_map(|w| w.strip_prefix("pg-version="))
             .and_then(|v| v.parse().ok());
         let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-        if kind == "bad" || kind == "good" {
+        if kind == "bad" || kind == "good" || kind == "schema" {
             out.push((kind, version, body.join("\n")));
         }
     }

@@ -30,7 +30,7 @@ const TABLE_STEMS: &[&str] = &[
     "subscription",
 ];
 
-fn is_key_column(column: &str) -> bool {
+pub fn is_key_column(column: &str) -> bool {
     matches!(
         column,
         "idempotency_key"

@@ -1,0 +1,48 @@
+//! Rules over application queries (`pgrisk queries`), one file each. Schema-dependent
+//! rules stay silent for tables the schema does not know: they never guess.
+
+pub mod insert_not_idempotent;
+pub mod like_leading_wildcard;
+pub mod non_sargable_predicate;
+pub mod not_in_subquery;
+pub mod offset_pagination;
+pub mod on_conflict_without_unique;
+pub mod order_by_random;
+pub mod select_over_wide;
+pub mod select_star;
+pub mod unindexed_filter;
+
+use crate::analysis::query::QueryFacts;
+use crate::rules::{Finding, StatementCx};
+
+/// Runs `build` on the statement's query facts, if it is a query that parsed.
+pub(crate) fn on_query(
+    cx: &StatementCx,
+    build: impl FnOnce(&QueryFacts) -> Vec<Finding>,
+) -> Vec<Finding> {
+    cx.statement.query.as_deref().map(build).unwrap_or_default()
+}
+
+/// An index entry's column name: `created_at DESC` → `created_at`; expressions → `None`.
+pub(crate) fn entry_column(entry: &str) -> Option<String> {
+    if entry.contains('(') {
+        return None;
+    }
+    entry
+        .split_whitespace()
+        .next()
+        .map(|w| w.trim_matches('"').to_ascii_lowercase())
+}
+
+/// An expression as compared with index expressions: lower case, no spaces, no qualifiers.
+pub(crate) fn normalized_expr(expr: &str, qualifier: Option<&str>) -> String {
+    let flat: String = expr
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    match qualifier {
+        Some(q) => flat.replace(&format!("{q}."), ""),
+        None => flat,
+    }
+}

@@ -1,0 +1,39 @@
+//! A function, cast or arithmetic around an indexed column in WHERE.
+
+use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+
+pub static RULE: Rule = Rule {
+    name: "non-sargable-predicate",
+    category: Category::Query,
+    severity: Severity::Warning,
+    lock: None,
+    summary: "wrapping an indexed column in a function hides it from its index",
+    doc: rule_doc!("non-sargable-predicate"),
+    check: Check::Statement(check),
+};
+
+fn check(cx: &StatementCx) -> Vec<Finding> {
+    super::on_query(cx, |q| {
+        q.wrapped
+            .iter()
+            .filter_map(|w| {
+                let table = q.table_of(&w.column)?;
+                let lists = cx.catalog.indexed_column_lists(table);
+                let indexed = lists.iter().any(|l| l.first().and_then(|e| super::entry_column(e)).as_deref() == Some(w.column.column.as_str()));
+                let wanted = super::normalized_expr(&w.expr, w.column.qualifier.as_deref());
+                let expression_index = lists.iter().flatten().any(|e| super::normalized_expr(e, None) == wanted);
+                if !indexed || expression_index {
+                    return None;
+                }
+                Some(
+                    Finding::new(&RULE, cx.statement.span, format!(
+                        "`{}` wraps the indexed column `{}`: the index on `{table}` cannot be used for this filter",
+                        w.expr, w.column.column
+                    ))
+                    .help(format!("compare the bare column (move the function to the other side), or add an expression index on `{}`", w.expr))
+                    .object(table.key()),
+                )
+            })
+            .collect()
+    })
+}

@@ -1,0 +1,42 @@
+//! `ON CONFLICT (cols)` where no unique index or constraint matches the columns.
+
+use crate::analysis::query::Conflict;
+use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+
+pub static RULE: Rule = Rule {
+    name: "on-conflict-without-unique",
+    category: Category::Query,
+    severity: Severity::Error,
+    lock: None,
+    summary: "ON CONFLICT (cols) without a matching unique index fails at runtime",
+    doc: rule_doc!("on-conflict-without-unique"),
+    check: Check::Statement(check),
+};
+
+fn check(cx: &StatementCx) -> Vec<Finding> {
+    super::on_query(cx, |q| {
+        let Some((table, Conflict::Columns(columns))) = &q.insert else {
+            return Vec::new();
+        };
+        if cx.catalog.table(table).is_none() {
+            return Vec::new();
+        }
+        let mut wanted = columns.clone();
+        wanted.sort();
+        let matches = cx.catalog.conflict_arbiter_lists(table).iter().any(|list| {
+            let mut have: Vec<String> =
+                list.iter().filter_map(|e| super::entry_column(e)).collect();
+            have.sort();
+            have == wanted
+        });
+        if matches {
+            return Vec::new();
+        }
+        vec![Finding::new(&RULE, cx.statement.span, format!(
+            "no unique index or constraint on `{table}` ({}): PostgreSQL rejects this ON CONFLICT at runtime",
+            columns.join(", ")
+        ))
+        .help("create the unique index the conflict target names, or target an existing one")
+        .object(table.key())]
+    })
+}
