@@ -57,6 +57,36 @@ fn statement_first_lines(text: &str) -> impl Fn(usize, usize) -> usize {
     }
 }
 
+/// Compares the findings of file `index` of the report with the file's expect markers.
+fn mismatch(
+    text: &str,
+    report: &pgrisk::diagnostic::Report,
+    index: usize,
+    shown: &Path,
+) -> Option<String> {
+    let starts = statement_first_lines(text);
+    let actual: BTreeSet<(usize, String)> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == Some(index))
+        .map(|d| {
+            (
+                starts(d.span.start, d.start.map_or(0, |p| p.line)),
+                d.rule.to_owned(),
+            )
+        })
+        .collect();
+    let expected = expectations(text);
+    (actual != expected).then(|| {
+        let missing: Vec<_> = expected.difference(&actual).collect();
+        let extra: Vec<_> = actual.difference(&expected).collect();
+        format!(
+            "{}: missing {missing:?}, unexpected {extra:?}",
+            shown.display()
+        )
+    })
+}
+
 #[test]
 fn lint_fixtures_fire_exactly_where_marked_and_render_as_reviewed() {
     let root = support::root();
@@ -90,27 +120,7 @@ fn lint_fixtures_fire_exactly_where_marked_and_render_as_reviewed() {
                 let report = support::lint_paths(&relative, &settings);
                 for (index, file) in group.iter().enumerate() {
                     let text = std::fs::read_to_string(file).unwrap();
-                    let starts = statement_first_lines(&text);
-                    let actual: BTreeSet<(usize, String)> = report
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.file == Some(index))
-                        .map(|d| {
-                            (
-                                starts(d.span.start, d.start.map_or(0, |p| p.line)),
-                                d.rule.to_owned(),
-                            )
-                        })
-                        .collect();
-                    let expected = expectations(&text);
-                    if actual != expected {
-                        let missing: Vec<_> = expected.difference(&actual).collect();
-                        let extra: Vec<_> = actual.difference(&expected).collect();
-                        failures.push(format!(
-                            "{}: missing {missing:?}, unexpected {extra:?}",
-                            relative[index].display()
-                        ));
-                    }
+                    failures.extend(mismatch(&text, &report, index, &relative[index]));
                 }
                 let out = if is_set {
                     dir.join("set.out")
@@ -174,26 +184,7 @@ fn query_fixtures_fire_exactly_where_marked_and_render_as_reviewed() {
                 std::slice::from_ref(&schema),
                 &settings,
             );
-            let starts = statement_first_lines(&text);
-            let actual: BTreeSet<(usize, String)> = report
-                .diagnostics
-                .iter()
-                .map(|d| {
-                    (
-                        starts(d.span.start, d.start.map_or(0, |p| p.line)),
-                        d.rule.to_owned(),
-                    )
-                })
-                .collect();
-            let expected = expectations(&text);
-            if actual != expected {
-                let missing: Vec<_> = expected.difference(&actual).collect();
-                let extra: Vec<_> = actual.difference(&expected).collect();
-                failures.push(format!(
-                    "{}: missing {missing:?}, unexpected {extra:?}",
-                    relative.display()
-                ));
-            }
+            failures.extend(mismatch(&text, &report, 0, &relative));
             let render = support::render_to_string(&report, Format::Human);
             failures.extend(support::compare_or_bless(
                 &file.with_extension("out"),
