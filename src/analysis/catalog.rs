@@ -95,6 +95,8 @@ pub struct Index {
 pub struct Catalog {
     tables: HashMap<Name, Table>,
     indexes: HashMap<Name, Index>,
+    /// Table key → its indexes' keys, so per-table lookups do not scan every index.
+    indexes_by_table: HashMap<Name, Vec<Name>>,
     /// Other relations (views, sequences, types…) created in this run.
     created_objects: HashMap<Name, usize>,
     /// Domains with CHECK or NOT NULL constraints, by unqualified name.
@@ -130,9 +132,8 @@ impl Catalog {
     pub fn conflict_arbiter_lists(&self, table: &Name) -> Vec<Vec<String>> {
         let key = table.key();
         let partial: Vec<&Vec<String>> = self
-            .indexes
-            .values()
-            .filter(|i| i.table.key() == key && i.unique && i.partial)
+            .indexes_of(&key)
+            .filter(|i| i.unique && i.partial)
             .map(|i| &i.columns)
             .collect();
         self.column_lists(table, true)
@@ -141,12 +142,19 @@ impl Catalog {
             .collect()
     }
 
+    fn indexes_of(&self, table_key: &Name) -> impl Iterator<Item = &Index> {
+        self.indexes_by_table
+            .get(table_key)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.indexes.get(k))
+    }
+
     fn column_lists(&self, table: &Name, unique_only: bool) -> Vec<Vec<String>> {
         let key = table.key();
         let from_indexes = self
-            .indexes
-            .values()
-            .filter(|i| i.table.key() == key && (i.unique || !unique_only))
+            .indexes_of(&key)
+            .filter(|i| i.unique || !unique_only)
             .map(|i| i.columns.clone());
         let from_constraints = self.table(table).into_iter().flat_map(|t| {
             t.constraints.iter().filter_map(|c| match &c.kind {
@@ -216,6 +224,10 @@ impl Catalog {
                     .clone()
                     .unwrap_or_else(|| format!("{}_idx", index.table.name));
                 let key = Name::new(index.table.key().schema.as_deref(), &name);
+                self.indexes_by_table
+                    .entry(index.table.key())
+                    .or_default()
+                    .push(key.clone());
                 self.indexes.insert(
                     key.clone(),
                     Index {
@@ -241,7 +253,11 @@ impl Catalog {
             }
             ActionKind::DropIndex { names, .. } => {
                 for n in names {
-                    self.indexes.remove(&n.key());
+                    if let Some(index) = self.indexes.remove(&n.key())
+                        && let Some(list) = self.indexes_by_table.get_mut(&index.table.key())
+                    {
+                        list.retain(|k| *k != index.name);
+                    }
                 }
             }
             ActionKind::CreateDomain {
