@@ -101,7 +101,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             }
             Some(
                 Finding::new(&RULE, action.span, format!(
-                    "`{table}` looks like a {stem} table but has no UNIQUE idempotency key: a retried request or redelivered webhook inserts the same {stem} twice"
+                    "`{table}` looks like a table of {stem}s but has no UNIQUE idempotency key: a retried request or redelivered webhook inserts the same {stem} twice"
                 ))
                 .help("add e.g. `idempotency_key text NOT NULL` (or the provider's event id) with a UNIQUE constraint, and insert with ON CONFLICT DO NOTHING")
                 .object(table.key()),
