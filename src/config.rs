@@ -57,6 +57,8 @@ pub struct Settings {
     pub severity: BTreeMap<String, Severity>,
     pub fail_on: FailOn,
     pub max_file_size: u64,
+    /// `[rules.<name>]` options (its `pg_version` is replaced by the one above when used).
+    pub rule_options: crate::rules::RuleSettings,
     /// The config file used, if any.
     pub config_path: Option<PathBuf>,
 }
@@ -74,6 +76,7 @@ impl Default for Settings {
             severity: BTreeMap::new(),
             fail_on: FailOn::Severity(Severity::Error),
             max_file_size: 32 << 20,
+            rule_options: crate::rules::RuleSettings::default(),
             config_path: None,
         }
     }
@@ -178,15 +181,55 @@ impl Settings {
         if let Some(tables) = file.rules {
             let names: Vec<String> = tables.keys().cloned().collect();
             check_rule_names(&names, "rules").map_err(err)?;
-            if let Some((rule, table)) = tables.iter().find(|(_, t)| !t.is_empty()) {
-                let key = table.keys().next().cloned().unwrap_or_default();
-                return Err(err(format!(
-                    "rules.{rule}: unknown option `{key}` (this rule has no options)"
-                )));
+            for (rule, table) in &tables {
+                for (key, value) in table {
+                    self.apply_rule_option(rule, key, value)
+                        .map_err(|m| err(format!("rules.{rule}.{key}: {m}")))?;
+                }
             }
         }
         self.config_path = Some(path.to_owned());
         Ok(())
+    }
+
+    fn apply_rule_option(
+        &mut self,
+        rule: &str,
+        key: &str,
+        value: &toml::Value,
+    ) -> Result<(), String> {
+        let list = || -> Result<Vec<String>, String> {
+            value
+                .as_array()
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .ok_or_else(|| "expected a list of strings".to_owned())
+        };
+        let options = &mut self.rule_options;
+        match (rule, key) {
+            ("idempotency-key-missing", "tables") => options.idempotency_tables = list()?,
+            ("idempotency-key-missing", "key-columns") => options.idempotency_key_columns = list()?,
+            ("backfill-rewrites-history", "money-columns") => options.money_columns = list()?,
+            (_, "small-table-rows" | "large-table-rows") => {
+                return Err(
+                    "not supported yet: table sizes come with `pgrisk live --export-stats`".into(),
+                );
+            }
+            _ => return Err("unknown option for this rule".into()),
+        }
+        Ok(())
+    }
+
+    /// Rule settings for a run: the `[rules.*]` options with the target version.
+    pub fn rule_settings(&self) -> crate::rules::RuleSettings {
+        crate::rules::RuleSettings {
+            pg_version: self.pg_version,
+            ..self.rule_options.clone()
+        }
     }
 
     /// `PGRISK_PG_VERSION`, `PGRISK_FAIL_ON`, `PGRISK_FRAMEWORK`, `PGRISK_SELECT`, `PGRISK_IGNORE`.
@@ -350,6 +393,25 @@ mod tests {
         assert_eq!(
             s.severity_of(rules::find("drop-column").unwrap()),
             Severity::Error
+        );
+    }
+
+    #[test]
+    fn rule_options_are_read_and_checked() {
+        let mut s = Settings::default();
+        let file =
+            parse("[rules.idempotency-key-missing]\ntables = ['ledger']\nkey-columns = ['op_id']")
+                .unwrap();
+        s.apply_file(file, Path::new("pgrisk.toml")).unwrap();
+        assert_eq!(s.rule_settings().idempotency_tables, vec!["ledger"]);
+        let bad = parse("[rules.drop-column]\nfoo = 1").unwrap();
+        let err = Settings::default()
+            .apply_file(bad, Path::new("pgrisk.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rules.drop-column.foo: unknown option"),
+            "{err}"
         );
     }
 

@@ -393,3 +393,45 @@ fn huge_unterminated_and_deeply_nested_inputs_do_not_crash() {
         "the statement after deep nesting is checked: {stdout}"
     );
 }
+
+#[test]
+fn rule_options_from_the_config_change_what_fires() {
+    let table = b"CREATE TABLE ledger_entries (id bigint PRIMARY KEY, op_id text NOT NULL);\n";
+    let dir = temp_with(&[("m.sql", table)]);
+    let args = [
+        "lint",
+        "m.sql",
+        "--select",
+        "idempotency-key-missing",
+        "--format",
+        "gnu",
+    ];
+    assert_eq!(
+        run_in(dir.path(), &args).0,
+        Some(0),
+        "ledger is not a default table word"
+    );
+    std::fs::write(
+        dir.path().join("pgrisk.toml"),
+        "[rules.idempotency-key-missing]\ntables = ['ledger']\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run_in(dir.path(), &args);
+    assert_eq!(code, Some(0), "a warning does not fail the run");
+    assert!(stdout.contains("[idempotency-key-missing]"), "{stdout}");
+    std::fs::write(
+        dir.path().join("pgrisk.toml"),
+        "[rules.idempotency-key-missing]\ntables = ['ledger']\nkey-columns = ['op_id']\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("m.sql"),
+        b"CREATE TABLE ledger_entries (id bigint PRIMARY KEY, op_id text UNIQUE);\n",
+    )
+    .unwrap();
+    assert!(
+        !run_in(dir.path(), &args)
+            .1
+            .contains("idempotency-key-missing")
+    );
+}

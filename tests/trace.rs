@@ -148,6 +148,7 @@ async fn check_example(
     );
     let settings = RuleSettings {
         pg_version: cluster.major,
+        ..RuleSettings::default()
     };
     let findings = rules::check_file(&analyzed[0], &[example.rule], &settings, &catalog);
     let traced = match trace::trace(&client, &analyzed, Target::Disposable, 0).await {
@@ -221,7 +222,7 @@ async fn check_example(
     // rules gated on a version (REINDEX CONCURRENTLY since 12, DETACH ... CONCURRENTLY
     // since 14) stay silent on older servers; elsewhere a bad example must fire
     let fires_on_default = || {
-        let settings = RuleSettings { pg_version: 16 };
+        let settings = RuleSettings::default();
         !rules::check_file(&analyzed[0], &[example.rule], &settings, &catalog).is_empty()
     };
     if example.bad && findings.is_empty() && (cluster.major >= 16 || !fires_on_default()) {

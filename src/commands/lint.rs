@@ -11,7 +11,7 @@ use crate::config::{self, Settings};
 use crate::diagnostic::Report;
 use crate::error::Error;
 use crate::render;
-use crate::rules::{self, RuleSettings};
+use crate::rules;
 use crate::source::SourceFile;
 use crate::source::discover::{self, DiscoverOptions, MigrationFile};
 
@@ -79,9 +79,7 @@ pub fn check_files(input: Input, settings: &Settings) -> Report {
         mode,
         parse_all,
     } = input;
-    let rule_settings = RuleSettings {
-        pg_version: settings.pg_version,
-    };
+    let rule_settings = settings.rule_settings();
     let mut analyzer = Analyzer::new(settings.pg_version);
     for file in context {
         analyzer.analyze(

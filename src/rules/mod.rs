@@ -66,16 +66,80 @@ impl Category {
     }
 }
 
-/// Options that change what rules conclude.
+/// Options that change what rules conclude (`[rules.<name>]` in pgrisk.toml).
 #[derive(Debug, Clone)]
 pub struct RuleSettings {
     pub pg_version: u32,
+    /// `[rules.idempotency-key-missing] tables`: words that make a table name count.
+    pub idempotency_tables: Vec<String>,
+    /// `[rules.idempotency-key-missing] key-columns`: key column patterns (`*` = anything).
+    pub idempotency_key_columns: Vec<String>,
+    /// `[rules.backfill-rewrites-history] money-columns`: money column patterns.
+    pub money_columns: Vec<String>,
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 impl Default for RuleSettings {
     fn default() -> Self {
-        RuleSettings { pg_version: 16 }
+        RuleSettings {
+            pg_version: 16,
+            idempotency_tables: strings(&[
+                "payment",
+                "charge",
+                "refund",
+                "order",
+                "invoice",
+                "transfer",
+                "webhook",
+                "event",
+                "message",
+                "notification",
+                "job",
+                "request",
+                "subscription",
+            ]),
+            idempotency_key_columns: strings(&[
+                "idempotency_key",
+                "idempotency_token",
+                "request_id",
+                "event_id",
+                "external_id",
+                "*_external_id",
+                "provider_*_id",
+                "dedup*_key",
+                "message_id",
+            ]),
+            money_columns: strings(&[
+                "amount", "total", "price", "cost", "tax", "fee", "balance", "*_cents",
+            ]),
+        }
     }
+}
+
+/// A name pattern where `*` matches any run of characters (`provider_*_id`).
+pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first)
+        || !name[first.len()..].ends_with(last)
+        || name.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 pub struct StatementCx<'a> {
@@ -336,4 +400,21 @@ pub fn check_file(
         }
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_with_stars() {
+        assert!(matches_pattern("provider_*_id", "provider_charge_id"));
+        assert!(matches_pattern("*_cents", "total_cents"));
+        assert!(matches_pattern("dedup*_key", "dedupe_key"));
+        assert!(!matches_pattern("provider_*_id", "provider_id_x"));
+        assert!(
+            matches_pattern("request_id", "request_id")
+                && !matches_pattern("request_id", "request_ids")
+        );
+    }
 }

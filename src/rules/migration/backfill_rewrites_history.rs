@@ -3,7 +3,7 @@
 
 use crate::analysis::ActionKind;
 use crate::analysis::dml::RowBounds;
-use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+use crate::rules::{Category, Check, Finding, Rule, RuleSettings, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
     name: "backfill-rewrites-history",
@@ -23,13 +23,15 @@ fn is_time_or_id(column: &str) -> bool {
         || column.starts_with("created")
 }
 
-/// `history.money-columns` defaults: amounts a finance team reconciles. Matched on whole
-/// `_`-separated words, so `coffee_origin` is not money.
-pub fn looks_like_money(column: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "amount", "total", "price", "cost", "tax", "fee", "balance", "cents",
-    ];
-    column.split('_').any(|word| WORDS.contains(&word))
+/// Money columns (`money-columns`): a pattern matches the whole name or one of its
+/// `_`-separated words, so `total_cents` and `tax` count and `coffee_origin` does not.
+fn looks_like_money(settings: &RuleSettings, column: &str) -> bool {
+    settings.money_columns.iter().any(|p| {
+        crate::rules::matches_pattern(p, column)
+            || column
+                .split('_')
+                .any(|w| crate::rules::matches_pattern(p, w))
+    })
 }
 
 fn bounded_to_new_rows(bounds: Option<&RowBounds>, column: &str) -> bool {
@@ -62,7 +64,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         let money: Vec<&str> = overwritten
             .iter()
             .copied()
-            .filter(|c| looks_like_money(c))
+            .filter(|c| looks_like_money(cx.settings, c))
             .collect();
         let columns = overwritten.join("`, `");
         let money_note = if money.is_empty() {

@@ -1,7 +1,7 @@
 //! A payments/webhooks/events-like table with no unique idempotency key.
 
 use crate::analysis::ActionKind;
-use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
+use crate::rules::{Category, Check, Finding, Rule, RuleSettings, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
     name: "idempotency-key-missing",
@@ -13,35 +13,12 @@ pub static RULE: Rule = Rule {
     check: Check::Statement(check),
 };
 
-/// `idempotency.tables` defaults (singular stems; plurals and prefixes/suffixes match).
-const TABLE_STEMS: &[&str] = &[
-    "payment",
-    "charge",
-    "refund",
-    "order",
-    "invoice",
-    "transfer",
-    "webhook",
-    "event",
-    "message",
-    "notification",
-    "job",
-    "request",
-    "subscription",
-];
-
-pub fn is_key_column(column: &str) -> bool {
-    matches!(
-        column,
-        "idempotency_key"
-            | "idempotency_token"
-            | "request_id"
-            | "event_id"
-            | "external_id"
-            | "message_id"
-    ) || column.ends_with("_external_id")
-        || (column.starts_with("provider_") && column.ends_with("_id"))
-        || (column.starts_with("dedup") && column.ends_with("_key"))
+/// Whether `column` matches one of the configured idempotency key patterns.
+pub fn is_key_column(settings: &RuleSettings, column: &str) -> bool {
+    settings
+        .idempotency_key_columns
+        .iter()
+        .any(|p| crate::rules::matches_pattern(p, column))
 }
 
 /// Last words that make a child or lookup table of the stem (`order_items`, `event_types`).
@@ -65,7 +42,7 @@ const DETAIL_SUFFIXES: &[&str] = &[
 ];
 
 /// The stem the table's name words contain (`stripe_webhook_events` → `webhook`).
-fn matching_stem(table: &str) -> Option<&'static str> {
+fn matching_stem<'s>(settings: &'s RuleSettings, table: &str) -> Option<&'s str> {
     if table
         .rsplit('_')
         .next()
@@ -80,9 +57,10 @@ fn matching_stem(table: &str) -> Option<&'static str> {
             .filter(|w| w.ends_with('s') || w.ends_with("ch"))
             .or_else(|| word.strip_suffix('s'))
             .unwrap_or(word);
-        TABLE_STEMS
+        settings
+            .idempotency_tables
             .iter()
-            .copied()
+            .map(String::as_str)
             .find(|stem| *stem == singular || *stem == word)
     })
 }
@@ -93,9 +71,9 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             let ActionKind::CreateTable { table, scratch: false, partition_of: None, .. } = &action.kind else {
                 return None;
             };
-            let stem = matching_stem(&table.name)?;
+            let stem = matching_stem(cx.settings, &table.name)?;
             cx.catalog.table(table)?;
-            let keyed = cx.catalog.unique_column_lists(table).iter().flatten().any(|c| is_key_column(c));
+            let keyed = cx.catalog.unique_column_lists(table).iter().flatten().any(|c| is_key_column(cx.settings, c));
             if keyed {
                 return None;
             }
@@ -116,16 +94,14 @@ mod tests {
 
     #[test]
     fn table_names_match_stems_with_plurals_and_affixes() {
-        assert_eq!(matching_stem("stripe_webhook_events"), Some("webhook"));
-        assert_eq!(matching_stem("payment_intents"), Some("payment"));
-        assert_eq!(matching_stem("refunds"), Some("refund"));
-        assert_eq!(matching_stem("users"), None);
-        assert_eq!(matching_stem("order_items"), None);
-        assert_eq!(matching_stem("border_crossings"), None);
-        assert!(
-            is_key_column("provider_charge_id")
-                && is_key_column("dedupe_key")
-                && !is_key_column("user_id")
-        );
+        let s = RuleSettings::default();
+        assert_eq!(matching_stem(&s, "stripe_webhook_events"), Some("webhook"));
+        assert_eq!(matching_stem(&s, "payment_intents"), Some("payment"));
+        assert_eq!(matching_stem(&s, "refunds"), Some("refund"));
+        assert_eq!(matching_stem(&s, "users"), None);
+        assert_eq!(matching_stem(&s, "order_items"), None);
+        assert_eq!(matching_stem(&s, "border_crossings"), None);
+        assert!(is_key_column(&s, "provider_charge_id") && is_key_column(&s, "dedupe_key"));
+        assert!(!is_key_column(&s, "user_id"));
     }
 }

@@ -19,11 +19,9 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             return Vec::new();
         };
         let unique = cx.catalog.unique_column_lists(table);
-        let Some(key) = unique
-            .iter()
-            .flatten()
-            .find(|c| crate::rules::migration::idempotency_key_missing::is_key_column(c))
-        else {
+        let Some(key) = unique.iter().flatten().find(|c| {
+            crate::rules::migration::idempotency_key_missing::is_key_column(cx.settings, c)
+        }) else {
             return Vec::new();
         };
         vec![Finding::new(&RULE, cx.statement.span, format!(
