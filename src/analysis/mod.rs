@@ -152,7 +152,7 @@ pub fn prepare(mut source: SourceFile, parse_all: bool, mode: Mode) -> Prepared 
                 }
             }
             let parsed = parsed.map(|p| p.map(drop));
-            let understanding = match (&parsed, reading.recognised, statement.unterminated) {
+            let mut understanding = match (&parsed, reading.recognised, statement.unterminated) {
                 (_, _, true) => Understanding::Unknown,
                 (Some(Ok(())), _, _) => Understanding::Parsed,
                 (None, true, _) => Understanding::Read,
@@ -160,17 +160,24 @@ pub fn prepare(mut source: SourceFile, parse_all: bool, mode: Mode) -> Prepared 
                 (_, false, _) => Understanding::Unknown,
             };
             // queries are read from the AST, with application parameters (`?`, `@name`) as `$1`
+            let mut query_error = None;
             let query = (mode == Mode::Queries)
                 .then(|| {
                     let text = query::normalize_parameters(source.statement_sql(statement));
-                    let ast = parse::parse(&text).ok()?;
+                    let ast = parse::parse(&text)
+                        .map_err(|e| query_error = Some(e))
+                        .ok()?;
                     ast.first().and_then(query::facts).map(Box::new)
                 })
                 .flatten();
+            // a query sqlparser rejects cannot be checked by any query rule: say so
+            if query_error.is_some() && understanding != Understanding::Unknown {
+                understanding = Understanding::Unknown;
+            }
             let parse_error = if statement.unterminated {
                 Some("unterminated quote, dollar quote or comment".to_owned())
             } else {
-                parsed.and_then(Result::err)
+                parsed.and_then(Result::err).or(query_error)
             };
             PreparedStatement {
                 index,

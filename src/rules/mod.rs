@@ -354,14 +354,18 @@ pub static ALL: &[&Rule] = &[
     &migration::validate_in_same_transaction::RULE,
 ];
 
-/// The rules for migrations or for application queries. `dml-without-where` is both.
+/// The rules for migrations or for application queries. `dml-without-where` and the meta
+/// rules (unparsed statements, unused ignores) are both.
 pub fn for_mode(mode: crate::analysis::Mode) -> Vec<&'static Rule> {
     use crate::analysis::Mode;
     ALL.iter()
         .copied()
         .filter(|r| match mode {
             Mode::Migrations => r.category != Category::Query,
-            Mode::Queries => r.category == Category::Query || r.name == "dml-without-where",
+            Mode::Queries => {
+                matches!(r.category, Category::Query | Category::Meta)
+                    || r.name == "dml-without-where"
+            }
         })
         .collect()
 }
