@@ -63,6 +63,8 @@ pub struct Report {
     pub summary: Summary,
     /// Statements sqlparser rejected, for `-v`: (file, line, reason, recovered?).
     pub unparsed: Vec<(usize, usize, String, bool)>,
+    /// `--schema` statements that could not be replayed (the run goes on without them).
+    pub schema_notes: Vec<String>,
 }
 
 /// Removes suppressed findings and adds an `unused-ignore` finding for every rule name in a

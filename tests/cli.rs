@@ -435,3 +435,43 @@ fn rule_options_from_the_config_change_what_fires() {
             .contains("idempotency-key-missing")
     );
 }
+
+#[test]
+fn queries_use_the_schema_and_say_which_schema_statements_were_skipped() {
+    let dir = temp_with(&[
+        ("schema.sql", b"CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE FROBNICATOR x;\nCREATE INDEX ON users (email);\n"),
+        ("q.sql", b"-- name: ByEmail :one\nSELECT id FROM users WHERE email = ?;\n-- name: Broken :one\nSELECT id FROM users WHERE id = = $1;\nSELECT * FROM users;\n"),
+    ]);
+    let (code, stdout, stderr) = run_in(
+        dir.path(),
+        &[
+            "queries",
+            "q.sql",
+            "--schema",
+            "schema.sql",
+            "--format",
+            "gnu",
+        ],
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "warnings and infos do not fail the run: {stdout}{stderr}"
+    );
+    assert!(
+        stderr.contains("schema.sql:2: schema statement skipped"),
+        "{stderr}"
+    );
+    assert!(
+        !stdout.contains(":2:1:"),
+        "email leads an index from the schema: {stdout}"
+    );
+    assert!(
+        stdout.contains("q.sql:4:1: info:") && stdout.contains("[unparsed-statement]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("q.sql:5:1: warning: `SELECT *` fetches all 2 columns"),
+        "{stdout}"
+    );
+}

@@ -43,6 +43,9 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         parse_all: args.shared.verbose,
     };
     let report = check_files(input, &settings);
+    for note in &report.schema_notes {
+        eprintln!("pgrisk: warning: {note}");
+    }
     let render_options = super::render_options(&args.shared);
     let mut out = BufWriter::new(io::stdout().lock());
     let written = render::render(&report, args.shared.format, &render_options, &mut out)
@@ -81,11 +84,25 @@ pub fn check_files(input: Input, settings: &Settings) -> Report {
     } = input;
     let rule_settings = settings.rule_settings();
     let mut analyzer = Analyzer::new(settings.pg_version);
+    // schema statements pgrisk cannot read are skipped; the report says which
+    let mut schema_notes = Vec::new();
     for file in context {
-        analyzer.analyze(
+        let replayed = analyzer.analyze(
             analysis::prepare(SourceFile::load(file), false, Mode::Migrations),
             Origin::Existing,
         );
+        for s in replayed
+            .statements
+            .iter()
+            .filter(|s| s.understanding == analysis::Understanding::Unknown)
+        {
+            let line = replayed.source.position(s.span.start).line;
+            let reason = s.parse_error.as_deref().unwrap_or("not understood");
+            schema_notes.push(format!(
+                "{}:{line}: schema statement skipped: {reason}",
+                replayed.source.path.display()
+            ));
+        }
     }
     let mut analyzed = Vec::with_capacity(files.len());
     let mut fold = |index: usize, file: Prepared| {
@@ -133,7 +150,10 @@ pub fn check_files(input: Input, settings: &Settings) -> Report {
         });
     }
     // rules see the schema at the end of the set ("an index added in a later file")
-    let mut report = Report::default();
+    let mut report = Report {
+        schema_notes,
+        ..Report::default()
+    };
     for file in &analyzed {
         let findings = rules::check_file(
             file,

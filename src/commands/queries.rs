@@ -32,6 +32,9 @@ pub fn run(args: QueriesArgs) -> Result<ExitCode, Error> {
         parse_all: args.shared.verbose,
     };
     let report = check_files(input, &settings);
+    for note in &report.schema_notes {
+        eprintln!("pgrisk: warning: {note}");
+    }
     let mut out = BufWriter::new(io::stdout().lock());
     let written = render::render(
         &report,
