@@ -203,6 +203,24 @@ fn not_exists_guard(query: &Query) -> bool {
     guarded
 }
 
+/// The facts of an INSERT that rules use, from its keywords at any depth: `ON CONFLICT`,
+/// a `NOT EXISTS` guard, and a `SELECT` source. As exact as the AST for these three, and
+/// without parsing every row of a seed file.
+pub fn insert_facts_from_tokens(sql: &str) -> DmlFacts {
+    let words: Vec<String> = crate::source::lex::tokens(sql)
+        .into_iter()
+        .filter(|t| t.kind == crate::source::lex::TokenKind::Word)
+        .map(|t| t.text(sql).to_ascii_lowercase())
+        .collect();
+    let pair = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    DmlFacts {
+        on_conflict: pair("on", "conflict"),
+        guarded_by_not_exists: pair("not", "exists"),
+        from_select: words.iter().any(|w| w == "select") && !words.iter().any(|w| w == "values"),
+        ..DmlFacts::default()
+    }
+}
+
 /// Facts of an UPDATE, DELETE or INSERT (also under `WITH`); `None` for anything else.
 pub fn facts(statement: &Statement) -> Option<DmlFacts> {
     match statement {
@@ -340,6 +358,32 @@ mod tests {
     fn data_changing_ctes_are_read() {
         let f = of("WITH stale AS (SELECT id FROM carts) DELETE FROM carts");
         assert!(f.bounds.is_none());
+    }
+
+    #[test]
+    fn insert_facts_from_tokens_agree_with_the_ast() {
+        for sql in [
+            "INSERT INTO plans (code) VALUES ('pro') ON CONFLICT (code) DO NOTHING",
+            "INSERT INTO plans (code) SELECT 'pro' WHERE NOT EXISTS (SELECT 1 FROM plans WHERE code = 'pro')",
+            "INSERT INTO plans (code) VALUES ('pro')",
+            "INSERT INTO archive SELECT * FROM orders",
+        ] {
+            let from_ast = of(sql);
+            let from_tokens = insert_facts_from_tokens(sql);
+            assert_eq!(
+                (
+                    from_ast.on_conflict,
+                    from_ast.guarded_by_not_exists,
+                    from_ast.from_select
+                ),
+                (
+                    from_tokens.on_conflict,
+                    from_tokens.guarded_by_not_exists,
+                    from_tokens.from_select
+                ),
+                "{sql}"
+            );
+        }
     }
 
     #[test]

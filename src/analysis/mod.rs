@@ -142,13 +142,18 @@ pub fn prepare(mut source: SourceFile, parse_all: bool, mode: Mode) -> Prepared 
             // data changes are read from the AST (their WHERE and SET need an expression tree),
             // each from its own text: a statement, or one inside a DO body
             for (kind, span) in &mut reading.actions {
-                if let ActionKind::Dml { facts, .. } = kind {
-                    let ast = parse::parse(&source.sql()[span.start..span.end]).ok();
-                    *facts = ast
-                        .as_ref()
-                        .and_then(|a| a.first())
-                        .and_then(dml::facts)
-                        .map(Box::new);
+                if let ActionKind::Dml { facts, verb, .. } = kind {
+                    let text = &source.sql()[span.start..span.end];
+                    *facts = if *verb == "INSERT" {
+                        // seed files hold thousands of INSERTs; their guards are plain keywords
+                        Some(Box::new(dml::insert_facts_from_tokens(text)))
+                    } else {
+                        let ast = parse::parse(text).ok();
+                        ast.as_ref()
+                            .and_then(|a| a.first())
+                            .and_then(dml::facts)
+                            .map(Box::new)
+                    };
                 }
             }
             let parsed = parsed.map(|p| p.map(drop));
