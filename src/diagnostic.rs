@@ -76,10 +76,15 @@ fn apply_suppressions(
 ) -> Vec<Finding> {
     let suppressions = &file.source.suppressions;
     let mut used: Vec<Vec<&str>> = vec![Vec::new(); suppressions.len()];
+    // statements are in file order: binary search for the last one starting at or before
     let statement_of = |span: Span| {
-        file.statements
-            .iter()
-            .find(|s| s.span.start <= span.start && span.start <= s.span.end)
+        let after = file
+            .statements
+            .partition_point(|s| s.span.start <= span.start);
+        after
+            .checked_sub(1)
+            .map(|i| &file.statements[i])
+            .filter(|s| span.start <= s.span.end)
             .map(|s| s.index)
     };
     let mut kept = Vec::new();

@@ -154,13 +154,26 @@ pub fn check_files(input: Input, settings: &Settings) -> Report {
         schema_notes,
         ..Report::default()
     };
-    for file in &analyzed {
-        let findings = rules::check_file(
-            file,
-            &rules::for_mode(mode),
-            &rule_settings,
-            &analyzer.catalog,
-        );
+    // rules only read the analysed files and the final catalog: check files on all cores
+    let rule_set = rules::for_mode(mode);
+    let catalog = &analyzer.catalog;
+    let check =
+        |file: &analysis::AnalyzedFile| rules::check_file(file, &rule_set, &rule_settings, catalog);
+    let chunk = analyzed.len().div_ceil(workers.max(1)).max(1);
+    let findings: Vec<Vec<rules::Finding>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = analyzed
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    for (file, findings) in analyzed.iter().zip(findings) {
         report.add_file(file, findings, settings);
     }
     report.finish();
