@@ -111,7 +111,7 @@ fn has_limit(query: &Query) -> bool {
 }
 
 /// The AND-ed parts of a WHERE: only these restrict every row (a part under OR does not).
-fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+pub(crate) fn conjuncts(expr: &Expr) -> Vec<&Expr> {
     match expr {
         Expr::BinaryOp {
             left,

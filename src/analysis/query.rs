@@ -12,6 +12,7 @@ use sqlparser::ast::{
     visit_expressions,
 };
 
+use super::dml::conjuncts;
 use super::model::Name;
 use crate::source::lex::{Lexer, TokenKind};
 
@@ -156,22 +157,6 @@ fn wrapped_column(expr: &Expr) -> Option<ColumnRef> {
 
 fn is_value(expr: &Expr) -> bool {
     matches!(expr, Expr::Value(_)) || column_ref(expr).is_none() && wrapped_column(expr).is_none()
-}
-
-fn conjuncts(expr: &Expr) -> Vec<&Expr> {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            let mut parts = conjuncts(left);
-            parts.extend(conjuncts(right));
-            parts
-        }
-        Expr::Nested(inner) => conjuncts(inner),
-        other => vec![other],
-    }
 }
 
 fn starts_with_wildcard(pattern: &Expr) -> bool {

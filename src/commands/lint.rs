@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Mutex, mpsc};
 
 use crate::analysis::{self, Analyzer, Mode, Origin, Prepared};
-use crate::cli::LintArgs;
+use crate::cli::{LintArgs, SharedArgs};
 use crate::config::{self, Settings};
 use crate::diagnostic::Report;
 use crate::error::Error;
@@ -28,28 +28,50 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         include: settings.include.clone(),
         exclude: settings.exclude.clone(),
     };
+    let context = super::read_schema(&args.shared, &options)?;
     let discovered = discover::discover(&args.input.paths, &options);
+    check_and_render(
+        context,
+        discovered,
+        Mode::Migrations,
+        &settings,
+        &args.shared,
+    )
+}
+
+/// The shared tail of `lint` and `queries`: report unreadable inputs, check the files, render,
+/// and turn the outcome into the exit code.
+pub fn check_and_render(
+    context: Vec<MigrationFile>,
+    discovered: discover::Discovered,
+    mode: Mode,
+    settings: &Settings,
+    shared: &SharedArgs,
+) -> Result<ExitCode, Error> {
     for warning in &discovered.warnings {
         eprintln!("pgrisk: warning: {warning}");
     }
     for error in &discovered.errors {
         eprintln!("pgrisk: error: {error}");
     }
-    let context = super::read_schema(&args.shared, &options)?;
     let input = Input {
         context,
         files: discovered.files,
-        mode: Mode::Migrations,
-        parse_all: args.shared.verbose,
+        mode,
+        parse_all: shared.verbose,
     };
-    let report = check_files(input, &settings);
+    let report = check_files(input, settings);
     for note in &report.schema_notes {
         eprintln!("pgrisk: warning: {note}");
     }
-    let render_options = super::render_options(&args.shared);
     let mut out = BufWriter::new(io::stdout().lock());
-    let written = render::render(&report, args.shared.format, &render_options, &mut out)
-        .and_then(|_| out.flush());
+    let written = render::render(
+        &report,
+        shared.format,
+        &super::render_options(shared),
+        &mut out,
+    )
+    .and_then(|_| out.flush());
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other?,
