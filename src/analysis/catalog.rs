@@ -200,6 +200,7 @@ impl Catalog {
                 constraints,
                 partitioned,
                 unlogged,
+                like,
                 ..
             } => {
                 let mut t = Table {
@@ -210,6 +211,13 @@ impl Catalog {
                     partitioned: Some(*partitioned),
                     unlogged: Some(*unlogged),
                 };
+                // LIKE copies column names, types and NOT NULL (the rest only with INCLUDING)
+                for source in like.iter().filter_map(|n| self.tables.get(&n.key())) {
+                    t.columns.extend(source.columns.iter().map(|c| Column {
+                        added_in_run: matches!(origin, Origin::Created { .. }),
+                        ..c.clone()
+                    }));
+                }
                 for column in columns {
                     add_column(&mut t, column, origin);
                 }
@@ -277,9 +285,19 @@ impl Catalog {
 
     fn apply_alter(&mut self, table: &Name, op: &AlterOp, origin: Origin) {
         if let AlterOp::RenameTable { to } = op {
+            let renamed = Name::new(table.key().schema.as_deref(), to);
             if let Some(mut t) = self.tables.remove(&table.key()) {
-                t.name = Name::new(t.name.schema.as_deref(), to);
-                self.tables.insert(t.name.key(), t);
+                t.name = renamed.clone();
+                self.tables.insert(renamed.key(), t);
+            }
+            // its indexes follow it
+            if let Some(indexes) = self.indexes_by_table.remove(&table.key()) {
+                for key in &indexes {
+                    if let Some(index) = self.indexes.get_mut(key) {
+                        index.table = renamed.clone();
+                    }
+                }
+                self.indexes_by_table.insert(renamed.key(), indexes);
             }
             return;
         }

@@ -998,6 +998,46 @@ mod tests {
     }
 
     #[test]
+    fn create_table_like_copies_columns_and_their_types() {
+        let sql = "CREATE TABLE orders (id bigint PRIMARY KEY, total int NOT NULL);\n\
+                   CREATE TABLE orders_archive (LIKE orders INCLUDING ALL, archived_at timestamptz);\n\
+                   ALTER TABLE orders_archive ALTER COLUMN total TYPE bigint;";
+        let file = analyze_sql(sql, 16);
+        let alter = &file.statements[2].actions[0];
+        // the old type came from the LIKE: int -> bigint rewrites
+        assert!(
+            alter
+                .rewrite
+                .as_deref()
+                .is_some_and(|r| r.contains("from `integer` to `bigint`")),
+            "{:?}",
+            alter.rewrite
+        );
+    }
+
+    #[test]
+    fn a_renamed_table_keeps_its_indexes() {
+        let sql = "CREATE TABLE a (id bigint, x int);\nCREATE INDEX a_x_idx ON a (x);\nALTER TABLE a RENAME TO b;";
+        let mut analyzer = Analyzer::new(16);
+        let file = from_text("t.sql".into(), sql.to_owned(), &DiscoverOptions::default());
+        analyzer.analyze(
+            prepare(SourceFile::load(file), false, Mode::Migrations),
+            Origin::Existing,
+        );
+        let b = Name::new(None, "b");
+        assert_eq!(
+            analyzer.catalog.indexed_column_lists(&b),
+            vec![vec!["x".to_owned()]]
+        );
+        assert!(
+            analyzer
+                .catalog
+                .indexed_column_lists(&Name::new(None, "a"))
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn state_records_timeouts_and_held_locks_before_each_statement() {
         let sql = "BEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN a int;\nSELECT 1;\nCOMMIT;\nSELECT 2;";
         let file = analyze_sql(sql, 16);

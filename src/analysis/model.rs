@@ -227,6 +227,8 @@ pub enum ActionKind {
         scratch: bool,
         /// `PARTITION BY ...`: a parent with no storage of its own.
         partitioned: bool,
+        /// `(LIKE other ...)`: tables whose columns (and NOT NULL) are copied.
+        like: Vec<Name>,
         unlogged: bool,
         /// `IF NOT EXISTS`: running it twice is harmless.
         guarded: bool,

@@ -382,11 +382,13 @@ fn read_create_table(
     } else if c.eat("of") {
         c.name();
     }
+    let mut like = Vec::new();
     let mut as_query = c.is("as");
     if let Some(inner) = c.skip_group() {
         let mut body = Cursor::new(c.src, inner);
         while !body.at_end() {
-            if body.is("like") {
+            if body.eat("like") {
+                like.extend(body.name());
                 body.skip_until_comma();
             } else if is_table_constraint_start(&body) {
                 constraints.extend(read_constraint(&mut body));
@@ -410,6 +412,7 @@ fn read_create_table(
             partition_of,
             scratch: temporary || as_query,
             partitioned,
+            like,
             unlogged,
             guarded,
         },
