@@ -315,3 +315,27 @@ pub enum ActionKind {
         head: String,
     },
 }
+
+impl ActionKind {
+    /// Statements PostgreSQL refuses inside a transaction block ("cannot run inside a
+    /// transaction block"): the CONCURRENTLY forms (not REFRESH MATERIALIZED VIEW
+    /// CONCURRENTLY, which may), VACUUM, REINDEX SCHEMA/DATABASE/SYSTEM and a bare CLUSTER.
+    /// Observed on PostgreSQL 13-18 by tests/trace.rs.
+    pub fn refuses_transaction_block(&self) -> bool {
+        match self {
+            ActionKind::CreateIndex(index) => index.concurrently,
+            ActionKind::DropIndex { concurrently, .. } => *concurrently,
+            ActionKind::Reindex {
+                target,
+                concurrently,
+                ..
+            } => *concurrently || matches!(*target, "SCHEMA" | "DATABASE" | "SYSTEM"),
+            ActionKind::AlterTable {
+                op: AlterOp::DetachPartition { concurrently, .. },
+                ..
+            } => *concurrently,
+            ActionKind::Vacuum { .. } | ActionKind::Cluster { table: None } => true,
+            _ => false,
+        }
+    }
+}

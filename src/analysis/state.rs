@@ -53,8 +53,6 @@ pub struct MigrationState {
     pub held: Vec<HeldLock>,
     /// (table, constraint) added NOT VALID in the open transaction.
     pub not_valid_in_block: Vec<(Name, String)>,
-    /// Statements run so far in the open transaction block.
-    pub statements_in_block: usize,
     /// Table altered by the previous statement, when it was an ALTER TABLE.
     pub previous_alter: Option<Name>,
 }
@@ -72,7 +70,6 @@ impl MigrationState {
             statement_timeout: Timeout::default(),
             held: Vec::new(),
             not_valid_in_block: Vec::new(),
-            statements_in_block: 0,
             previous_alter: None,
         }
     }
@@ -91,7 +88,6 @@ impl MigrationState {
                     if !matches!(self.block, Some(Block::Explicit { .. } | Block::Wrapped)) =>
                 {
                     self.block = Some(Block::Explicit { begin: *span });
-                    self.statements_in_block = 0;
                 }
                 ActionKind::Commit | ActionKind::Rollback => {
                     self.end_block();
@@ -136,7 +132,6 @@ impl MigrationState {
         }
         if self.block.is_some() && !ended {
             self.held.extend(strong_locks);
-            self.statements_in_block += 1;
         }
         if self.block.is_none() && !ended {
             // autocommit: a statement's locks end with it
@@ -153,7 +148,6 @@ impl MigrationState {
         self.block = (self.tx_mode == TxMode::ImplicitMulti).then_some(Block::Implicit);
         self.held.clear();
         self.not_valid_in_block.clear();
-        self.statements_in_block = 0;
         self.lock_timeout.local_ms = None;
         self.statement_timeout.local_ms = None;
     }

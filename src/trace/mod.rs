@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio_postgres::Client;
 
-use crate::analysis::{ActionKind, AlterOp, AnalyzedFile, AnalyzedStatement, LockMode};
+use crate::analysis::{ActionKind, AnalyzedFile, AnalyzedStatement, LockMode};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObservedLock {
@@ -111,25 +111,11 @@ async fn storage(client: &Client) -> Result<BTreeMap<i64, (String, i64)>, tokio_
         .collect())
 }
 
-/// Statements that PostgreSQL refuses inside a transaction block.
 fn non_transactional(statement: &AnalyzedStatement) -> bool {
-    statement.actions.iter().any(|a| match &a.kind {
-        ActionKind::CreateIndex(index) => index.concurrently,
-        ActionKind::DropIndex { concurrently, .. } => *concurrently,
-        // REINDEX SCHEMA/DATABASE/SYSTEM refuse transaction blocks even without CONCURRENTLY
-        ActionKind::Reindex {
-            target,
-            concurrently,
-            ..
-        } => *concurrently || matches!(*target, "SCHEMA" | "DATABASE" | "SYSTEM"),
-        ActionKind::AlterTable {
-            op: AlterOp::DetachPartition { concurrently, .. },
-            ..
-        } => *concurrently,
-        // bare CLUSTER (every previously clustered table) refuses a transaction block
-        ActionKind::Vacuum { .. } | ActionKind::Cluster { table: None } => true,
-        _ => false,
-    })
+    statement
+        .actions
+        .iter()
+        .any(|a| a.kind.refuses_transaction_block())
 }
 
 fn is_transaction_control(statement: &AnalyzedStatement) -> bool {

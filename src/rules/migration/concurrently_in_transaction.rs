@@ -1,6 +1,6 @@
 //! A `CONCURRENTLY` statement inside a transaction block, explicit or framework-made.
 
-use crate::analysis::{ActionKind, AlterOp, Block};
+use crate::analysis::Block;
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -12,20 +12,6 @@ pub static RULE: Rule = Rule {
     doc: rule_doc!("concurrently-in-transaction"),
     check: Check::Statement(check),
 };
-
-fn is_concurrent(kind: &ActionKind) -> bool {
-    match kind {
-        ActionKind::CreateIndex(index) => index.concurrently,
-        ActionKind::DropIndex { concurrently, .. }
-        | ActionKind::Reindex { concurrently, .. }
-        | ActionKind::RefreshMatView { concurrently, .. } => *concurrently,
-        ActionKind::AlterTable {
-            op: AlterOp::DetachPartition { concurrently, .. },
-            ..
-        } => *concurrently,
-        _ => false,
-    }
-}
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     let why = match cx.statement.before.block {
@@ -49,14 +35,11 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             )
         }
     };
-    // REFRESH MATERIALIZED VIEW CONCURRENTLY may run in a transaction block
-    let flagged =
-        |k: &ActionKind| is_concurrent(k) && !matches!(k, ActionKind::RefreshMatView { .. });
     cx.actions()
-        .filter(|a| flagged(&a.kind))
+        .filter(|a| a.kind.refuses_transaction_block())
         .map(|action| {
             Finding::new(&RULE, action.span, format!(
-                "`CONCURRENTLY` cannot run inside a transaction block {why}: the migration fails with an error"
+                "this statement cannot run inside a transaction block {why}: the migration fails with an error"
             ))
             .help("move this statement into its own migration that runs outside a transaction (see your framework's opt-out)")
             .evidence("framework", cx.file.source.framework.name())
