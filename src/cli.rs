@@ -126,6 +126,9 @@ pub struct SharedArgs {
     /// Target PostgreSQL major version (default 16)
     #[arg(long)]
     pub pg_version: Option<u32>,
+    /// Schemas unqualified names are looked up in, comma-separated (default: public)
+    #[arg(long, value_name = "SCHEMAS")]
+    pub search_path: Option<String>,
     /// Schema DDL (migrations or a pg_dump --schema-only file) replayed as the existing database
     #[arg(long, value_delimiter = ',')]
     pub schema: Vec<PathBuf>,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::analysis::SearchPath;
 use crate::rules::{self, Severity};
 use crate::source::Framework;
 
@@ -24,6 +25,8 @@ pub struct FileConfig {
     pub severity: Option<BTreeMap<String, String>>,
     pub fail_on: Option<String>,
     pub max_file_size: Option<u64>,
+    /// Schemas unqualified names are looked up in, as the application's `search_path`.
+    pub search_path: Option<Vec<String>>,
     /// `[rules.<name>]` option tables; checked against rule names.
     pub rules: Option<BTreeMap<String, toml::Table>>,
 }
@@ -57,6 +60,7 @@ pub struct Settings {
     pub severity: BTreeMap<String, Severity>,
     pub fail_on: FailOn,
     pub max_file_size: u64,
+    pub search_path: SearchPath,
     /// `[rules.<name>]` options (its `pg_version` is replaced by the one above when used).
     pub rule_options: crate::rules::RuleSettings,
     /// The config file used, if any.
@@ -76,6 +80,7 @@ impl Default for Settings {
             severity: BTreeMap::new(),
             fail_on: FailOn::Severity(Severity::Error),
             max_file_size: 32 << 20,
+            search_path: SearchPath::default(),
             rule_options: crate::rules::RuleSettings::default(),
             config_path: None,
         }
@@ -141,6 +146,9 @@ impl Settings {
         }
         if let Some(name) = file.framework {
             self.framework = Some(parse_framework(&name).map_err(err)?);
+        }
+        if let Some(v) = file.search_path {
+            self.search_path = SearchPath::parse(&v.join(","));
         }
         if let Some(v) = file.assume_in_transaction {
             self.assume_in_transaction = v;
@@ -232,7 +240,8 @@ impl Settings {
         }
     }
 
-    /// `PGRISK_PG_VERSION`, `PGRISK_FAIL_ON`, `PGRISK_FRAMEWORK`, `PGRISK_SELECT`, `PGRISK_IGNORE`.
+    /// `PGRISK_PG_VERSION`, `PGRISK_FAIL_ON`, `PGRISK_FRAMEWORK`, `PGRISK_SELECT`, `PGRISK_IGNORE`,
+    /// `PGRISK_SEARCH_PATH`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let err = |var: &str, message: String| ConfigError::Value {
             origin: var.to_owned(),
@@ -252,6 +261,9 @@ impl Settings {
                     format!("`{v}` is not one of error, warning, info, never"),
                 )
             })?;
+        }
+        if let Some(v) = get("PGRISK_SEARCH_PATH") {
+            self.search_path = SearchPath::parse(&v);
         }
         if let Some(v) = get("PGRISK_FRAMEWORK") {
             self.framework = Some(parse_framework(&v).map_err(|m| err("PGRISK_FRAMEWORK", m))?);

@@ -436,23 +436,23 @@ fn rule_options_from_the_config_change_what_fires() {
     );
 }
 
+/// `pgrisk queries q.sql --schema schema.sql`, findings one per line.
+const QUERIES_WITH_SCHEMA: [&str; 6] = [
+    "queries",
+    "q.sql",
+    "--schema",
+    "schema.sql",
+    "--format",
+    "gnu",
+];
+
 #[test]
 fn queries_use_the_schema_and_say_which_schema_statements_were_skipped() {
     let dir = temp_with(&[
         ("schema.sql", b"CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE FROBNICATOR x;\nCREATE INDEX ON users (email);\n"),
         ("q.sql", b"-- name: ByEmail :one\nSELECT id FROM users WHERE email = ?;\n-- name: Broken :one\nSELECT id FROM users WHERE id = = $1;\nSELECT * FROM users;\n"),
     ]);
-    let (code, stdout, stderr) = run_in(
-        dir.path(),
-        &[
-            "queries",
-            "q.sql",
-            "--schema",
-            "schema.sql",
-            "--format",
-            "gnu",
-        ],
-    );
+    let (code, stdout, stderr) = run_in(dir.path(), &QUERIES_WITH_SCHEMA);
     assert_eq!(
         code,
         Some(0),
@@ -473,5 +473,27 @@ fn queries_use_the_schema_and_say_which_schema_statements_were_skipped() {
     assert!(
         stdout.contains("q.sql:5:1: warning: `SELECT *` fetches all 2 columns"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn unqualified_query_names_follow_the_search_path() {
+    // a pg_dump-style schema: every name qualified, `users` in two schemas
+    let dir = temp_with(&[
+        ("schema.sql", b"SELECT pg_catalog.set_config('search_path', '', false);\nCREATE SCHEMA app;\nCREATE TABLE app.users (id bigint PRIMARY KEY, email text);\nCREATE TABLE app.orders (id bigint PRIMARY KEY, note text);\nCREATE TABLE audit.users (id bigint);\n"),
+        ("q.sql", b"SELECT id FROM users WHERE email = $1;\nSELECT id FROM orders WHERE note = $1;\n"),
+    ]);
+    let (_, stdout, stderr) = run_in(dir.path(), &QUERIES_WITH_SCHEMA);
+    // `orders` exists in one schema only: found there; `users` is ambiguous: silent
+    assert!(
+        stdout.contains("q.sql:2:1:") && stdout.contains("[unindexed-filter]"),
+        "{stdout}{stderr}"
+    );
+    assert!(!stdout.contains("q.sql:1:1:"), "{stdout}");
+    let with_path = [&QUERIES_WITH_SCHEMA[..], &["--search-path", "app,public"]].concat();
+    let (_, stdout, stderr) = run_in(dir.path(), &with_path);
+    assert!(
+        stdout.contains("q.sql:1:1:") && stdout.contains("`users.email`"),
+        "the configured path picks app.users: {stdout}{stderr}"
     );
 }

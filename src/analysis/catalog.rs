@@ -101,11 +101,92 @@ pub struct Catalog {
     created_objects: HashMap<Name, usize>,
     /// Domains with CHECK or NOT NULL constraints, by unqualified name.
     constrained_domains: Vec<String>,
+    /// Unqualified name → the schemas holding a relation of that name (one entry each).
+    schemas_by_name: HashMap<String, Vec<String>>,
+    /// Where unqualified names in queries and `--schema` files are looked up.
+    pub search_path: SearchPath,
 }
 
 impl Catalog {
+    pub fn new(search_path: SearchPath) -> Catalog {
+        Catalog {
+            search_path,
+            ..Catalog::default()
+        }
+    }
+
+    /// What an unqualified `name` means under `set_path` (the path a file set; `None`: the
+    /// configured one). A reference finds the first schema on the path holding a relation
+    /// of that name, else the path's creation schema; `CREATE` uses the creation schema.
+    /// Under the configured path a reference found nowhere on it goes to the only schema
+    /// that holds such a relation, if one does: an application's real search_path is rarely
+    /// written in its files. `public` stays unwritten, so messages show names as written.
+    pub fn resolve(&self, name: &Name, set_path: Option<&SearchPath>, usage: NameUse) -> Name {
+        if name.schema.is_some() {
+            return name.clone();
+        }
+        let path = set_path.unwrap_or(&self.search_path);
+        let known = |schema: &str| {
+            let key = Name::new(Some(schema), &name.name);
+            self.tables.contains_key(&key)
+                || self.indexes.contains_key(&key)
+                || self.created_objects.contains_key(&key)
+        };
+        let schema = match usage {
+            NameUse::Create => path.creation_schema(),
+            NameUse::Refer => path
+                .schemas()
+                .find(|s| known(s))
+                .or_else(|| match self.schemas_by_name.get(&name.name) {
+                    Some(only) if only.len() == 1 && set_path.is_none() => Some(only[0].as_str()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| path.creation_schema()),
+        };
+        Name::new((schema != "public").then_some(schema), &name.name)
+    }
+
+    /// The map key of a name as the catalog's own search path resolves it.
+    fn key_of(&self, name: &Name) -> Name {
+        self.resolve(name, None, NameUse::Refer).key()
+    }
+
+    fn note_schema(&mut self, key: &Name) {
+        if let Some(schema) = &key.schema {
+            let schemas = self.schemas_by_name.entry(key.name.clone()).or_default();
+            if !schemas.contains(schema) {
+                schemas.push(schema.clone());
+            }
+        }
+    }
+
+    /// Forgets `key`'s schema for its name once no relation of that name is left there.
+    fn forget_schema(&mut self, key: &Name) {
+        let still_there = self.tables.contains_key(key)
+            || self.indexes.contains_key(key)
+            || self.created_objects.contains_key(key);
+        if let (false, Some(schema), Some(schemas)) = (
+            still_there,
+            &key.schema,
+            self.schemas_by_name.get_mut(&key.name),
+        ) {
+            schemas.retain(|s| s != schema);
+        }
+    }
+
+    fn insert_table(&mut self, key: Name, table: Table) {
+        self.note_schema(&key);
+        self.tables.insert(key, table);
+    }
+
+    fn remove_table(&mut self, key: &Name) -> Option<Table> {
+        let table = self.tables.remove(key);
+        self.forget_schema(key);
+        table
+    }
+
     pub fn table(&self, name: &Name) -> Option<&Table> {
-        self.tables.get(&name.key())
+        self.tables.get(&self.key_of(name))
     }
 
     pub fn is_constrained_domain(&self, type_name: &str) -> bool {
@@ -113,7 +194,7 @@ impl Catalog {
     }
 
     pub fn index(&self, name: &Name) -> Option<&Index> {
-        self.indexes.get(&name.key())
+        self.indexes.get(&self.key_of(name))
     }
 
     /// Column lists that can lead an index scan on `table`: its indexes, primary key and
@@ -130,7 +211,7 @@ impl Catalog {
     /// Unique column lists that an `ON CONFLICT (cols)` can infer: partial unique indexes
     /// count only when the conflict target repeats their predicate, which pgrisk does not read.
     pub fn conflict_arbiter_lists(&self, table: &Name) -> Vec<Vec<String>> {
-        let key = table.key();
+        let key = self.key_of(table);
         let partial: Vec<&Vec<String>> = self
             .indexes_of(&key)
             .filter(|i| i.unique && i.partial)
@@ -151,7 +232,7 @@ impl Catalog {
     }
 
     fn column_lists(&self, table: &Name, unique_only: bool) -> Vec<Vec<String>> {
-        let key = table.key();
+        let key = self.key_of(table);
         let from_indexes = self
             .indexes_of(&key)
             .filter(|i| i.unique || !unique_only)
@@ -179,7 +260,7 @@ impl Catalog {
 
     /// Whether `name` (a table, index or other relation) was created by the linted migrations.
     pub fn is_new(&self, name: &Name) -> bool {
-        let key = name.key();
+        let key = self.key_of(name);
         let created = |origin: Origin| matches!(origin, Origin::Created { .. });
         self.tables.get(&key).is_some_and(|t| created(t.origin))
             || self.indexes.get(&key).is_some_and(|i| created(i.origin))
@@ -224,7 +305,7 @@ impl Catalog {
                 for c in constraints {
                     add_constraint(&mut t, c);
                 }
-                self.tables.insert(table.key(), t);
+                self.insert_table(table.key(), t);
             }
             ActionKind::CreateIndex(index) => {
                 let name = index
@@ -232,6 +313,7 @@ impl Catalog {
                     .clone()
                     .unwrap_or_else(|| format!("{}_idx", index.table.name));
                 let key = Name::new(index.table.key().schema.as_deref(), &name);
+                self.note_schema(&key);
                 self.indexes_by_table
                     .entry(index.table.key())
                     .or_default()
@@ -255,17 +337,20 @@ impl Catalog {
                 ..
             } => {
                 for n in names {
-                    self.tables.remove(&n.key());
-                    self.created_objects.remove(&n.key());
+                    let key = n.key();
+                    self.created_objects.remove(&key);
+                    self.remove_table(&key);
                 }
             }
             ActionKind::DropIndex { names, .. } => {
                 for n in names {
-                    if let Some(index) = self.indexes.remove(&n.key())
+                    let key = n.key();
+                    if let Some(index) = self.indexes.remove(&key)
                         && let Some(list) = self.indexes_by_table.get_mut(&index.table.key())
                     {
                         list.retain(|k| *k != index.name);
                     }
+                    self.forget_schema(&key);
                 }
             }
             ActionKind::CreateDomain {
@@ -274,9 +359,12 @@ impl Catalog {
             } => {
                 self.constrained_domains.push(name.name.clone());
             }
-            ActionKind::CreateObject { name, .. } => {
+            ActionKind::CreateObject { name, kind, .. } => {
                 if let Origin::Created { file } = origin {
                     self.created_objects.insert(name.key(), file);
+                    if kind.lives_in_schema() {
+                        self.note_schema(&name.key());
+                    }
                 }
             }
             _ => {}
@@ -284,25 +372,43 @@ impl Catalog {
     }
 
     fn apply_alter(&mut self, table: &Name, op: &AlterOp, origin: Origin) {
-        if let AlterOp::RenameTable { to } = op {
-            let renamed = Name::new(table.key().schema.as_deref(), to);
-            if let Some(mut t) = self.tables.remove(&table.key()) {
+        let moved_to = match op {
+            AlterOp::RenameTable { to } => Some(Name::new(table.key().schema.as_deref(), to)),
+            AlterOp::SetSchema { schema } => Some(Name::new(Some(schema), &table.name)),
+            _ => None,
+        };
+        if let Some(renamed) = moved_to {
+            if let Some(mut t) = self.remove_table(&table.key()) {
                 t.name = renamed.clone();
-                self.tables.insert(renamed.key(), t);
+                self.insert_table(renamed.key(), t);
             }
-            // its indexes follow it
+            // its indexes follow it (into its new schema, if that changed)
             if let Some(indexes) = self.indexes_by_table.remove(&table.key()) {
-                for key in &indexes {
-                    if let Some(index) = self.indexes.get_mut(key) {
-                        index.table = renamed.clone();
-                    }
+                let schema = renamed.key().schema;
+                let mut moved = Vec::with_capacity(indexes.len());
+                for key in indexes {
+                    let Some(mut index) = self.indexes.remove(&key) else {
+                        continue;
+                    };
+                    self.forget_schema(&key);
+                    let new_key = Name {
+                        schema: schema.clone(),
+                        name: key.name,
+                    };
+                    index.table = renamed.clone();
+                    index.name = new_key.clone();
+                    self.note_schema(&new_key);
+                    self.indexes.insert(new_key.clone(), index);
+                    moved.push(new_key);
                 }
-                self.indexes_by_table.insert(renamed.key(), indexes);
+                self.indexes_by_table.insert(renamed.key(), moved);
             }
             return;
         }
         // a table we have not seen created existed before: learn what the migrations tell us
-        let t = self.tables.entry(table.key()).or_insert_with(|| Table {
+        let key = table.key();
+        self.note_schema(&key);
+        let t = self.tables.entry(key).or_insert_with(|| Table {
             name: table.clone(),
             columns: Vec::new(),
             constraints: Vec::new(),

@@ -168,11 +168,11 @@ pub fn prepare(mut source: SourceFile, parse_all: bool, mode: Mode) -> Prepared 
             let mut query_error = None;
             let query = (mode == Mode::Queries)
                 .then(|| {
-                    let text = query::normalize_parameters(source.statement_sql(statement));
-                    let ast = parse::parse(&text)
+                    query::read_query(source.statement_sql(statement))
                         .map_err(|e| query_error = Some(e))
-                        .ok()?;
-                    ast.first().and_then(query::facts).map(Box::new)
+                        .ok()
+                        .flatten()
+                        .map(Box::new)
                 })
                 .flatten();
             // a query sqlparser rejects cannot be checked by any query rule: say so
@@ -204,9 +204,10 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
-    pub fn new(pg_version: u32) -> Analyzer {
+    /// `search_path`: where unqualified names point until a file sets its own.
+    pub fn new(pg_version: u32, search_path: SearchPath) -> Analyzer {
         Analyzer {
-            catalog: Catalog::default(),
+            catalog: Catalog::new(search_path),
             pg_version,
         }
     }
@@ -216,7 +217,10 @@ impl Analyzer {
     pub fn analyze(&mut self, prepared: Prepared, origin: Origin) -> AnalyzedFile {
         let mut state = MigrationState::new(prepared.source.tx);
         let mut statements = Vec::with_capacity(prepared.statements.len());
-        for p in prepared.statements {
+        for mut p in prepared.statements {
+            for (kind, _) in &mut p.actions {
+                self.resolve_names(kind, state.search_path.effective());
+            }
             // "not dropped in the same command": a CHECK dropped by this statement proves nothing
             for (kind, _) in &p.actions {
                 if matches!(
@@ -257,6 +261,17 @@ impl Analyzer {
             statements,
             end: state,
         }
+    }
+
+    /// Qualifies the action's unqualified names as PostgreSQL would resolve them under the
+    /// path the file set (`None`: the configured one), so each object is filed under its
+    /// real schema.
+    fn resolve_names(&self, kind: &mut ActionKind, set_path: Option<&SearchPath>) {
+        kind.for_each_name_mut(&mut |name, usage| {
+            if name.schema.is_none() {
+                *name = self.catalog.resolve(name, set_path, usage);
+            }
+        });
     }
 
     /// The columns among `columns` that the linted migrations added to `table`.
@@ -616,7 +631,8 @@ impl Analyzer {
             | AlterOp::SetDefault { .. }
             | AlterOp::DropDefault { .. }
             | AlterOp::DropConstraint { .. }
-            | AlterOp::RenameTable { .. } => {}
+            | AlterOp::RenameTable { .. }
+            | AlterOp::SetSchema { .. } => {}
         }
         a.locks.insert(0, self.lock(table, mode));
     }
@@ -760,7 +776,8 @@ mod tests {
     fn analyze_sql(sql: &str, pg_version: u32) -> AnalyzedFile {
         let file = from_text("t.sql".into(), sql.to_owned(), &DiscoverOptions::default());
         let prepared = prepare(SourceFile::load(file), true, Mode::Migrations);
-        Analyzer::new(pg_version).analyze(prepared, Origin::Created { file: 0 })
+        Analyzer::new(pg_version, SearchPath::default())
+            .analyze(prepared, Origin::Created { file: 0 })
     }
 
     /// (relation, lock) pairs of every action, e.g. `("public.orders", "SHARE")`.
@@ -1018,7 +1035,7 @@ mod tests {
     #[test]
     fn a_renamed_table_keeps_its_indexes() {
         let sql = "CREATE TABLE a (id bigint, x int);\nCREATE INDEX a_x_idx ON a (x);\nALTER TABLE a RENAME TO b;";
-        let mut analyzer = Analyzer::new(16);
+        let mut analyzer = Analyzer::new(16, SearchPath::default());
         let file = from_text("t.sql".into(), sql.to_owned(), &DiscoverOptions::default());
         analyzer.analyze(
             prepare(SourceFile::load(file), false, Mode::Migrations),
@@ -1034,6 +1051,101 @@ mod tests {
                 .catalog
                 .indexed_column_lists(&Name::new(None, "a"))
                 .is_empty()
+        );
+        // and into another schema
+        let replay = |analyzer: &mut Analyzer, sql: &str| {
+            let file = from_text("u.sql".into(), sql.to_owned(), &DiscoverOptions::default());
+            let prepared = prepare(SourceFile::load(file), false, Mode::Migrations);
+            analyzer.analyze(prepared, Origin::Existing);
+        };
+        replay(&mut analyzer, "ALTER TABLE b SET SCHEMA archive;");
+        let moved = Name::new(Some("archive"), "b");
+        assert!(
+            analyzer
+                .catalog
+                .table(&Name::new(Some("public"), "b"))
+                .is_none()
+        );
+        assert_eq!(
+            analyzer.catalog.indexed_column_lists(&moved),
+            vec![vec!["x".to_owned()]]
+        );
+        replay(&mut analyzer, "DROP INDEX archive.a_x_idx;");
+        assert!(analyzer.catalog.indexed_column_lists(&moved).is_empty());
+    }
+
+    /// The relation each statement's first lock is on, and whether it existed before the run.
+    fn first_locks(file: &AnalyzedFile) -> Vec<Option<(String, bool)>> {
+        file.statements
+            .iter()
+            .map(|s| {
+                let lock = s.actions.iter().flat_map(|a| &a.locks).next()?;
+                Some((lock.relation.key().to_string(), lock.existing))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn search_path_decides_where_unqualified_names_live() {
+        let sql = "SET search_path TO App, public;\nCREATE TABLE orders (id bigint);\n\
+                   ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE users ADD COLUMN x int;\n\
+                   BEGIN;\nSET LOCAL search_path = 'audit';\nALTER TABLE events ADD COLUMN y int;\n\
+                   COMMIT;\nALTER TABLE events ADD COLUMN z int;\nRESET search_path;\n\
+                   ALTER TABLE orders ADD COLUMN w int;\nCREATE TABLE orders (id bigint);\n\
+                   ALTER TABLE orders ADD COLUMN v int;";
+        let locks = first_locks(&analyze_sql(sql, 16));
+        let at = |i: usize| locks[i].clone().unwrap();
+        // created in the first schema of the path, found there again
+        assert_eq!(at(2), ("app.orders".to_owned(), false));
+        // an unknown table: looked for on the path, assumed in its first schema, existing
+        assert_eq!(at(3), ("app.users".to_owned(), true));
+        // SET LOCAL holds until COMMIT
+        assert_eq!(at(6).0, "audit.events");
+        assert_eq!(at(8).0, "app.events");
+        // after RESET: public first; `orders` is only known in `app`, so that is the one
+        assert_eq!(at(10), ("app.orders".to_owned(), false));
+        // once public has its own `orders`, public wins
+        assert_eq!(at(12), ("public.orders".to_owned(), false));
+    }
+
+    #[test]
+    fn create_schema_elements_are_read_into_the_new_schema() {
+        let sql = "CREATE SCHEMA billing\n  CREATE TABLE invoices (id bigint PRIMARY KEY, total bigint)\n  \
+                   CREATE INDEX ON invoices (total)\n  GRANT SELECT ON invoices TO reporting;\n\
+                   UPDATE billing.invoices SET total = 0;";
+        let mut analyzer = Analyzer::new(16, SearchPath::default());
+        let file = from_text("t.sql".into(), sql.to_owned(), &DiscoverOptions::default());
+        let prepared = prepare(SourceFile::load(file), false, Mode::Migrations);
+        let file = analyzer.analyze(prepared, Origin::Created { file: 0 });
+        assert_eq!(file.statements[0].understanding, Understanding::Read);
+        let kinds: Vec<_> = file.statements[0].actions.iter().map(|a| &a.kind).collect();
+        assert!(
+            matches!(
+                kinds.as_slice(),
+                [
+                    ActionKind::CreateObject {
+                        kind: ObjectKind::Schema,
+                        ..
+                    },
+                    ActionKind::CreateTable { .. },
+                    ActionKind::CreateIndex(_),
+                    ActionKind::Other { .. },
+                ]
+            ),
+            "{kinds:?}"
+        );
+        // the element's span is its own text, not the whole statement
+        let table_span = file.statements[0].actions[1].span;
+        assert!(
+            file.source.sql()[table_span.start..table_span.end]
+                .starts_with("CREATE TABLE invoices")
+        );
+        let invoices = Name::new(Some("billing"), "invoices");
+        assert!(analyzer.catalog.table(&invoices).is_some());
+        assert_eq!(analyzer.catalog.indexed_column_lists(&invoices).len(), 2);
+        assert_eq!(
+            first_locks(&file)[1],
+            Some(("billing.invoices".to_owned(), false))
         );
     }
 

@@ -26,6 +26,55 @@ impl Name {
     }
 }
 
+/// The schemas an unqualified name is looked up in, in order (`SET search_path`).
+/// `"$user"` is left out: pgrisk does not know the role the migrations run as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPath(Vec<String>);
+
+impl Default for SearchPath {
+    fn default() -> Self {
+        SearchPath(vec!["public".to_owned()])
+    }
+}
+
+impl SearchPath {
+    /// Reads a `search_path` value: schema names separated by commas; a double-quoted
+    /// name keeps its case, others fold to lower case as PostgreSQL folds identifiers.
+    pub fn parse(value: &str) -> SearchPath {
+        let schemas = value
+            .split(',')
+            .map(|s| s.trim().trim_matches('\''))
+            .map(
+                |s| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    Some(quoted) => quoted.to_owned(),
+                    None => s.to_ascii_lowercase(),
+                },
+            )
+            .filter(|s| !s.is_empty() && s != "$user")
+            .collect();
+        SearchPath(schemas)
+    }
+
+    /// The schemas searched, in order (`pg_catalog` included only when named).
+    pub fn schemas(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// Where `CREATE` puts an unqualified object: the first schema that is not a system one.
+    pub fn creation_schema(&self) -> &str {
+        self.schemas()
+            .find(|s| !matches!(*s, "pg_catalog" | "pg_temp" | "information_schema"))
+            .unwrap_or("public")
+    }
+
+    /// This path with `schema` searched first (`CREATE SCHEMA` elements run so).
+    pub fn with_first(&self, schema: &str) -> SearchPath {
+        let mut schemas = vec![schema.to_owned()];
+        schemas.extend(self.0.iter().filter(|s| *s != schema).cloned());
+        SearchPath(schemas)
+    }
+}
+
 impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.schema {
@@ -183,6 +232,10 @@ pub enum AlterOp {
     RenameTable {
         to: String,
     },
+    /// `SET SCHEMA`: the table (and its indexes) move to another schema.
+    SetSchema {
+        schema: String,
+    },
     AttachPartition {
         partition: Name,
         /// The literals of `FOR VALUES ...` as written (empty for `DEFAULT`).
@@ -316,7 +369,95 @@ pub enum ActionKind {
     },
 }
 
+impl ObjectKind {
+    /// Whether objects of this kind belong to a schema (schemas, databases and the roles,
+    /// extensions… lumped in `Other` do not; functions in `Other` do, but no rule looks
+    /// them up).
+    pub fn lives_in_schema(self) -> bool {
+        !matches!(
+            self,
+            ObjectKind::Schema | ObjectKind::Database | ObjectKind::Other
+        )
+    }
+}
+
+/// How an action uses a name: makes the object, or refers to one that should exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameUse {
+    Create,
+    Refer,
+}
+
 impl ActionKind {
+    /// Calls `f` on every schema-qualifiable name the action mentions (relations, types,
+    /// sequences; not schemas, databases or roles), so unqualified names can be resolved
+    /// against the search path in force.
+    pub fn for_each_name_mut(&mut self, f: &mut impl FnMut(&mut Name, NameUse)) {
+        use NameUse::*;
+        let mut refer_all = |names: &mut Vec<Name>| names.iter_mut().for_each(|n| f(n, Refer));
+        match self {
+            ActionKind::CreateTable {
+                table,
+                columns,
+                constraints,
+                partition_of,
+                like,
+                ..
+            } => {
+                refer_all(like);
+                partition_of.iter_mut().for_each(|n| f(n, Refer));
+                let column_constraints = columns.iter_mut().flat_map(|c| &mut c.constraints);
+                for c in constraints.iter_mut().chain(column_constraints) {
+                    constraint_names_mut(c, f);
+                }
+                f(table, Create);
+            }
+            ActionKind::CreateIndex(index) => f(&mut index.table, Refer),
+            ActionKind::Drop { kind, names, .. } if kind.lives_in_schema() => refer_all(names),
+            ActionKind::Reindex { target, name, .. } if matches!(*target, "TABLE" | "INDEX") => {
+                f(name, Refer)
+            }
+            ActionKind::DropIndex { names, .. }
+            | ActionKind::Truncate { tables: names, .. }
+            | ActionKind::Vacuum { tables: names, .. }
+            | ActionKind::LockTable { tables: names, .. } => refer_all(names),
+            ActionKind::RefreshMatView { name, .. }
+            | ActionKind::AlterRelation { name, .. }
+            | ActionKind::EnumAddValue { type_name: name }
+            | ActionKind::CreateTrigger { table: name }
+            | ActionKind::Dml { table: name, .. } => f(name, Refer),
+            ActionKind::Cluster { table } | ActionKind::Comment { table } => {
+                table.iter_mut().for_each(|n| f(n, Refer))
+            }
+            ActionKind::AlterTable { table, op } => {
+                match op {
+                    AlterOp::AddColumn(column) => column
+                        .constraints
+                        .iter_mut()
+                        .for_each(|c| constraint_names_mut(c, f)),
+                    AlterOp::AddConstraint(c) => constraint_names_mut(c, f),
+                    AlterOp::AttachPartition { partition, .. }
+                    | AlterOp::DetachPartition { partition, .. } => f(partition, Refer),
+                    _ => {}
+                }
+                f(table, Refer);
+            }
+            ActionKind::CreateObject { kind, name, .. } if kind.lives_in_schema() => {
+                f(name, Create)
+            }
+            ActionKind::CreateDomain { name, .. } => f(name, Create),
+            ActionKind::Drop { .. }
+            | ActionKind::Reindex { .. }
+            | ActionKind::CreateObject { .. }
+            | ActionKind::Begin
+            | ActionKind::Commit
+            | ActionKind::Rollback
+            | ActionKind::SetVar { .. }
+            | ActionKind::Reset { .. }
+            | ActionKind::Other { .. } => {}
+        }
+    }
+
     /// Statements PostgreSQL refuses inside a transaction block ("cannot run inside a
     /// transaction block"): the CONCURRENTLY forms (not REFRESH MATERIALIZED VIEW
     /// CONCURRENTLY, which may), VACUUM, REINDEX SCHEMA/DATABASE/SYSTEM and a bare CLUSTER.
@@ -337,5 +478,11 @@ impl ActionKind {
             ActionKind::Vacuum { .. } | ActionKind::Cluster { table: None } => true,
             _ => false,
         }
+    }
+}
+
+fn constraint_names_mut(c: &mut ConstraintDef, f: &mut impl FnMut(&mut Name, NameUse)) {
+    if let ConstraintKind::ForeignKey { references, .. } = &mut c.kind {
+        f(references, NameUse::Refer);
     }
 }

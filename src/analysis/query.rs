@@ -14,6 +14,7 @@ use sqlparser::ast::{
 
 use super::dml::conjuncts;
 use super::model::Name;
+use crate::parse;
 use crate::source::lex::{Lexer, TokenKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,11 @@ pub enum Offset {
 pub enum Conflict {
     /// No ON CONFLICT clause.
     None,
-    Columns(Vec<String>),
+    Columns {
+        columns: Vec<String>,
+        /// `ON CONFLICT (cols) WHERE predicate`: partial unique indexes may be inferred.
+        predicate: bool,
+    },
     /// `ON CONSTRAINT name` or a bare `ON CONFLICT DO ...`.
     Other,
 }
@@ -122,6 +127,49 @@ pub fn normalize_parameters(sql: &str) -> Cow<'_, str> {
     }
     out.push_str(&sql[last..]);
     Cow::Owned(out)
+}
+
+/// sqlparser rejects the arbiter predicate of `ON CONFLICT (cols) WHERE predicate DO ...`
+/// (it selects a partial unique index). Returns the text with the predicate blanked out
+/// (positions kept), when there is one, so the rest of the statement can still be read.
+pub fn without_conflict_predicate(sql: &str) -> Option<String> {
+    let tokens: Vec<_> = Lexer::new(sql, 0).filter(|t| !t.is_trivia()).collect();
+    let on = tokens.windows(3).position(|w| {
+        w[0].is_word(sql, "on") && w[1].is_word(sql, "conflict") && w[2].kind == TokenKind::LParen
+    })?;
+    let mut depth = 0usize;
+    let mut after_target = None;
+    for (i, t) in tokens.iter().enumerate().skip(on + 2) {
+        match t.kind {
+            TokenKind::LParen => depth += 1,
+            TokenKind::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    after_target = Some(i + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let where_at = tokens.get(after_target?)?;
+    if !where_at.is_word(sql, "where") {
+        return None;
+    }
+    let rest = &tokens[after_target? + 1..];
+    let mut depth = 0usize;
+    let do_at = rest.iter().find(|t| {
+        match t.kind {
+            TokenKind::LParen => depth += 1,
+            TokenKind::RParen => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        depth == 0 && t.is_word(sql, "do")
+    })?;
+    let mut out = sql.to_owned();
+    let blank = " ".repeat(do_at.span.start - where_at.span.start);
+    out.replace_range(where_at.span.start..do_at.span.start, &blank);
+    Some(out)
 }
 
 fn column_ref(expr: &Expr) -> Option<ColumnRef> {
@@ -340,6 +388,28 @@ impl QueryFacts {
     }
 }
 
+/// Reads one application query: parameters normalized, parsed, facts taken. `Ok(None)` for
+/// statements that are not queries; `Err` with sqlparser's message when it cannot parse.
+pub fn read_query(sql: &str) -> Result<Option<QueryFacts>, String> {
+    let text = normalize_parameters(sql);
+    let (ast, predicate) = match parse::parse(&text) {
+        Ok(ast) => (ast, false),
+        Err(error) => {
+            let stripped = without_conflict_predicate(&text).ok_or(error.clone())?;
+            (parse::parse(&stripped).map_err(|_| error)?, true)
+        }
+    };
+    let mut facts = ast.first().and_then(facts);
+    if let Some(QueryFacts {
+        insert: Some((_, Conflict::Columns { predicate: p, .. })),
+        ..
+    }) = &mut facts
+    {
+        *p = predicate;
+    }
+    Ok(facts)
+}
+
 /// Facts of one application query; `None` for statements that are not queries.
 pub fn facts(statement: &Statement) -> Option<QueryFacts> {
     let mut f = QueryFacts::default();
@@ -361,9 +431,10 @@ pub fn facts(statement: &Statement) -> Option<QueryFacts> {
             };
             let conflict = match &insert.on {
                 Some(OnInsert::OnConflict(c)) => match &c.conflict_target {
-                    Some(ConflictTarget::Columns(cols)) => Conflict::Columns(
-                        cols.iter().map(|c| c.value.to_ascii_lowercase()).collect(),
-                    ),
+                    Some(ConflictTarget::Columns(cols)) => Conflict::Columns {
+                        columns: cols.iter().map(|c| c.value.to_ascii_lowercase()).collect(),
+                        predicate: false,
+                    },
                     _ => Conflict::Other,
                 },
                 _ => Conflict::None,
@@ -442,7 +513,34 @@ mod tests {
         );
         assert_eq!(
             f.insert.unwrap().1,
-            Conflict::Columns(vec!["idempotency_key".into()])
+            Conflict::Columns {
+                columns: vec!["idempotency_key".into()],
+                predicate: false
+            }
+        );
+        // sqlparser rejects the arbiter predicate: it is cut out, and remembered
+        let sql = "INSERT INTO subs (user_id) VALUES ($1)\n  ON CONFLICT (user_id) WHERE (status = 'active') -- partial\n  DO UPDATE SET plan = EXCLUDED.plan WHERE subs.plan <> EXCLUDED.plan";
+        assert!(
+            crate::parse::parse(sql).is_err(),
+            "sqlparser learned it: drop the workaround"
+        );
+        let stripped = without_conflict_predicate(sql).unwrap();
+        assert_eq!(stripped.len(), sql.len());
+        assert!(stripped.contains("DO UPDATE SET plan = EXCLUDED.plan WHERE subs.plan"));
+        let f = read_query(sql).unwrap().unwrap();
+        assert_eq!(
+            f.insert.unwrap().1,
+            Conflict::Columns {
+                columns: vec!["user_id".into()],
+                predicate: true
+            }
+        );
+        assert!(
+            without_conflict_predicate("INSERT INTO t VALUES (1) ON CONFLICT (a) DO NOTHING")
+                .is_none()
+        );
+        assert!(
+            read_query("INSERT INTO t VALUES (1) ON CONFLICT (a) WHERE DO NOTHING ((").is_err()
         );
     }
 }

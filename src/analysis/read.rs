@@ -197,10 +197,15 @@ fn read_set(c: &mut Cursor, out: &mut Out, full: Span) {
     if !c.eat("to") {
         c.eat_kind(TokenKind::Op);
     }
-    let value = c
-        .peek()
-        .map(|t| literal_value(c.src, t))
-        .unwrap_or_default();
+    // a list (`search_path TO app, public`) keeps every item, comma-separated
+    let mut items = Vec::new();
+    while let Some(t) = c.peek() {
+        if t.kind != TokenKind::Comma {
+            items.push(literal_value(c.src, t));
+        }
+        c.advance();
+    }
+    let value = items.join(",");
     out.push((ActionKind::SetVar { name, value, local }, full));
 }
 
@@ -267,12 +272,15 @@ fn read_create(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
             out.push((ActionKind::CreateTrigger { table }, full));
             true
         }
-        "materialized" | "view" | "recursive" | "sequence" | "schema" | "type" | "domain"
-        | "extension" | "function" | "procedure" | "aggregate" | "role" | "user" | "policy"
-        | "statistics" | "database" | "collation" | "operator" | "cast" | "publication"
-        | "subscription" | "server" | "foreign" | "text" | "language" | "rule" | "event"
-        | "trusted" | "access" | "conversion" | "default" | "tablespace" | "transform"
-        | "group" => {
+        "schema" => {
+            c.advance();
+            read_create_schema(c, out, full)
+        }
+        "materialized" | "view" | "recursive" | "sequence" | "type" | "domain" | "extension"
+        | "function" | "procedure" | "aggregate" | "role" | "user" | "policy" | "statistics"
+        | "database" | "collation" | "operator" | "cast" | "publication" | "subscription"
+        | "server" | "foreign" | "text" | "language" | "rule" | "event" | "trusted" | "access"
+        | "conversion" | "default" | "tablespace" | "transform" | "group" => {
             read_create_object(c, out, full, &what, or_replace);
             true
         }
@@ -285,13 +293,14 @@ fn read_create_object(c: &mut Cursor, out: &mut Out, full: Span, what: &str, or_
     if what == "materialized" {
         c.eat("view");
     }
+    let foreign_table = what == "foreign" && c.eat("table");
     let guarded = c.eat_all(&["if", "not", "exists"]) || or_replace;
     let kind = match what {
         "sequence" => ObjectKind::Sequence,
-        "schema" => ObjectKind::Schema,
         "type" | "domain" => ObjectKind::Type,
         "view" | "recursive" => ObjectKind::View,
         "materialized" => ObjectKind::MaterializedView,
+        "foreign" if foreign_table => ObjectKind::Table,
         "database" => ObjectKind::Database,
         _ => ObjectKind::Other,
     };
@@ -334,6 +343,95 @@ fn read_create_object(c: &mut Cursor, out: &mut Out, full: Span, what: &str, or_
         },
         full,
     ));
+}
+
+/// `CREATE SCHEMA [IF NOT EXISTS] name [AUTHORIZATION role] [element ...]`, or
+/// `CREATE SCHEMA AUTHORIZATION role` (the schema is named after the role). Elements
+/// (`CREATE TABLE`, `CREATE INDEX`, `GRANT`…) are read as statements of their own; their
+/// unqualified names go to the new schema, as PostgreSQL puts it first on the search path
+/// while they run.
+fn read_create_schema(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
+    let guarded = c.eat_all(&["if", "not", "exists"]);
+    let name = if c.eat("authorization") {
+        c.ident()
+    } else {
+        let name = c.ident();
+        if c.eat("authorization") {
+            c.ident();
+        }
+        name
+    };
+    let Some(schema) = name else { return false };
+    out.push((
+        ActionKind::CreateObject {
+            kind: ObjectKind::Schema,
+            name: Name::new(None, &schema),
+            guarded,
+        },
+        full,
+    ));
+    let mut starts = Vec::new();
+    let mut depth = 0usize;
+    for t in c.rest() {
+        match t.kind {
+            TokenKind::LParen => depth += 1,
+            TokenKind::RParen => depth = depth.saturating_sub(1),
+            _ if depth == 0 && (t.is_word(c.src, "create") || t.is_word(c.src, "grant")) => {
+                starts.push(t.span.start)
+            }
+            _ => {}
+        }
+    }
+    let Some(&first) = starts.first() else {
+        return c.rest().is_empty();
+    };
+    if c.rest()[0].span.start != first {
+        return false;
+    }
+    let mut elements = Vec::new();
+    let mut recognised = true;
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(full.end, |&next| {
+            c.rest()
+                .iter()
+                .take_while(|t| t.span.start < next)
+                .last()
+                .map_or(next, |t| t.span.end)
+        });
+        let element = read(c.src, Span { start, end });
+        recognised &= element.recognised;
+        elements.extend(element.actions);
+    }
+    // PostgreSQL runs the elements sequences, tables, views, indexes, triggers, grants
+    // first, whatever order they are written in
+    elements.sort_by_key(|(kind, _)| match kind {
+        ActionKind::CreateObject {
+            kind: ObjectKind::Sequence,
+            ..
+        } => 0,
+        ActionKind::CreateTable { .. } => 1,
+        ActionKind::CreateObject { .. } => 2,
+        ActionKind::CreateIndex(_) => 3,
+        ActionKind::CreateTrigger { .. } => 4,
+        _ => 5,
+    });
+    let mut created = Vec::new();
+    for (kind, _) in &mut elements {
+        kind.for_each_name_mut(&mut |name, usage| {
+            if usage == NameUse::Create && name.schema.is_none() {
+                created.push(name.name.clone());
+            }
+        });
+    }
+    for (mut kind, span) in elements {
+        kind.for_each_name_mut(&mut |name, _| {
+            if name.schema.is_none() && created.contains(&name.name) {
+                name.schema = Some(schema.clone());
+            }
+        });
+        out.push((kind, span));
+    }
+    recognised
 }
 
 fn read_create_index(c: &mut Cursor, out: &mut Out, full: Span, unique: bool) -> bool {
@@ -872,7 +970,7 @@ fn read_alter_op(c: &mut Cursor) -> Option<AlterOp> {
                     what: "SET ACCESS METHOD",
                 })
             } else if c.eat("schema") {
-                other("SET SCHEMA")
+                Some(AlterOp::SetSchema { schema: c.ident()? })
             } else if c.eat_all(&["without", "cluster"]) {
                 other("SET WITHOUT CLUSTER")
             } else if c.is_kind(TokenKind::LParen) {
@@ -985,8 +1083,9 @@ fn read_drop(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
         "schema" => ObjectKind::Schema,
         "database" => ObjectKind::Database,
         "type" | "domain" => ObjectKind::Type,
-        "foreign" => {
-            c.eat("table");
+        // DROP FOREIGN TABLE drops a relation; DROP FOREIGN DATA WRAPPER does not
+        "foreign" if c.is("table") => {
+            c.advance();
             ObjectKind::Table
         }
         _ => ObjectKind::Other,

@@ -3,7 +3,7 @@
 //! added `NOT VALID` in the open transaction.
 
 use super::LockMode;
-use super::model::{ActionKind, AlterOp, Name};
+use super::model::{ActionKind, AlterOp, Name, SearchPath};
 use crate::source::{Span, TxMode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,17 +16,46 @@ pub enum Block {
     Implicit,
 }
 
-/// A timeout setting: the session value and a `SET LOCAL` override for the open transaction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Timeout {
-    session_ms: Option<u64>,
-    local_ms: Option<u64>,
+/// A setting: the session value and a `SET LOCAL` override for the open transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting<T> {
+    session: Option<T>,
+    local: Option<T>,
 }
+
+impl<T> Default for Setting<T> {
+    fn default() -> Self {
+        Setting {
+            session: None,
+            local: None,
+        }
+    }
+}
+
+impl<T> Setting<T> {
+    /// The value in force, `None` when never set (or set to `DEFAULT`).
+    pub fn effective(&self) -> Option<&T> {
+        self.local.as_ref().or(self.session.as_ref())
+    }
+
+    fn set(&mut self, value: Option<T>, local: bool, in_block: bool) {
+        // SET LOCAL outside a transaction block has no effect (PostgreSQL warns)
+        if local && in_block {
+            self.local = value;
+        } else if !local {
+            self.session = value;
+            self.local = None;
+        }
+    }
+}
+
+/// `lock_timeout`, `statement_timeout`, in milliseconds.
+pub type Timeout = Setting<u64>;
 
 impl Timeout {
     /// The value in force, `None` when never set; `Some(0)` means disabled.
     pub fn effective_ms(&self) -> Option<u64> {
-        self.local_ms.or(self.session_ms)
+        self.effective().copied()
     }
 
     pub fn is_active(&self) -> bool {
@@ -55,6 +84,8 @@ pub struct MigrationState {
     pub not_valid_in_block: Vec<(Name, String)>,
     /// Table altered by the previous statement, when it was an ALTER TABLE.
     pub previous_alter: Option<Name>,
+    /// `SET search_path` in force (`None`: the configured one).
+    pub search_path: Setting<SearchPath>,
 }
 
 impl MigrationState {
@@ -71,6 +102,7 @@ impl MigrationState {
             held: Vec::new(),
             not_valid_in_block: Vec::new(),
             previous_alter: None,
+            search_path: Setting::default(),
         }
     }
 
@@ -94,29 +126,34 @@ impl MigrationState {
                     ended = true;
                 }
                 ActionKind::SetVar { name, value, local } => {
-                    let timeout = match name.as_str() {
-                        "lock_timeout" => &mut self.lock_timeout,
-                        "statement_timeout" => &mut self.statement_timeout,
-                        _ => continue,
-                    };
-                    let ms = parse_duration_ms(value);
-                    // SET LOCAL outside a transaction block has no effect (PostgreSQL warns)
-                    if *local && self.block.is_some() {
-                        timeout.local_ms = ms;
-                    } else if !*local {
-                        timeout.session_ms = ms;
-                        timeout.local_ms = None;
+                    let in_block = self.block.is_some();
+                    match name.as_str() {
+                        "lock_timeout" => {
+                            self.lock_timeout
+                                .set(parse_duration_ms(value), *local, in_block)
+                        }
+                        "statement_timeout" => {
+                            self.statement_timeout
+                                .set(parse_duration_ms(value), *local, in_block)
+                        }
+                        "search_path" => {
+                            let path = (!value.eq_ignore_ascii_case("default"))
+                                .then(|| SearchPath::parse(value));
+                            self.search_path.set(path, *local, in_block)
+                        }
+                        _ => {}
                     }
                 }
                 ActionKind::Reset { name } => {
-                    let all = name.is_none();
-                    for (var, timeout) in [
-                        ("lock_timeout", &mut self.lock_timeout),
-                        ("statement_timeout", &mut self.statement_timeout),
-                    ] {
-                        if all || name.as_deref() == Some(var) {
-                            *timeout = Timeout::default();
-                        }
+                    let resets = |var: &str| name.as_deref().is_none_or(|n| n == var);
+                    if resets("lock_timeout") {
+                        self.lock_timeout = Setting::default();
+                    }
+                    if resets("statement_timeout") {
+                        self.statement_timeout = Setting::default();
+                    }
+                    if resets("search_path") {
+                        self.search_path = Setting::default();
                     }
                 }
                 ActionKind::AlterTable {
@@ -148,8 +185,9 @@ impl MigrationState {
         self.block = (self.tx_mode == TxMode::ImplicitMulti).then_some(Block::Implicit);
         self.held.clear();
         self.not_valid_in_block.clear();
-        self.lock_timeout.local_ms = None;
-        self.statement_timeout.local_ms = None;
+        self.lock_timeout.local = None;
+        self.statement_timeout.local = None;
+        self.search_path.local = None;
     }
 }
 

@@ -105,7 +105,7 @@ pub fn check_files(input: Input, settings: &Settings) -> Report {
         parse_all,
     } = input;
     let rule_settings = settings.rule_settings();
-    let mut analyzer = Analyzer::new(settings.pg_version);
+    let mut analyzer = Analyzer::new(settings.pg_version, settings.search_path.clone());
     // schema statements pgrisk cannot read are skipped; the report says which
     let mut schema_notes = Vec::new();
     for file in context {

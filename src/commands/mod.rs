@@ -55,6 +55,9 @@ pub fn resolve_settings(shared: &SharedArgs) -> Result<Settings, Error> {
     if let Some(v) = shared.pg_version {
         settings.pg_version = config::check_pg_version(v).map_err(usage)?;
     }
+    if let Some(v) = &shared.search_path {
+        settings.search_path = crate::analysis::SearchPath::parse(v);
+    }
     if let Some(v) = &shared.fail_on {
         settings.fail_on = FailOn::parse(v).ok_or_else(|| {
             usage(format!(

@@ -21,7 +21,8 @@ pub fn analyze_files(
     files: Vec<discover::MigrationFile>,
     pg_version: u32,
 ) -> (Vec<AnalyzedFile>, analysis::Catalog) {
-    let mut analyzer = Analyzer::new(pg_version);
+    // the disposable cluster (and most --dsn targets) search `public`
+    let mut analyzer = Analyzer::new(pg_version, analysis::SearchPath::default());
     for file in context {
         analyzer.analyze(
             analysis::prepare(SourceFile::load(file), false, analysis::Mode::Migrations),

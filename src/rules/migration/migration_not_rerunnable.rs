@@ -19,8 +19,10 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
     if cx.statement.before.in_transaction() || cx.file.statements.len() < 2 {
         return Vec::new();
     }
+    // a statement is atomic (a DO block, CREATE SCHEMA with its elements): the first
+    // unguarded action is where a rerun fails
     cx.actions()
-        .filter_map(|action| {
+        .find_map(|action| {
             let (what, fix) = match &action.kind {
                 ActionKind::CreateTable { guarded: false, .. } => ("CREATE TABLE", "IF NOT EXISTS"),
                 ActionKind::CreateIndex(index) if index.concurrently && index.if_not_exists => {
@@ -42,5 +44,6 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                 .help(format!("write `{what} {fix}`, or run the file in one transaction")),
             )
         })
+        .into_iter()
         .collect()
 }

@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_query(cx, |q| {
-        let Some((table, Conflict::Columns(columns))) = &q.insert else {
+        let Some((table, Conflict::Columns { columns, predicate })) = &q.insert else {
             return Vec::new();
         };
         if cx.catalog.table(table).is_none() {
@@ -23,7 +23,14 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         }
         let mut wanted = columns.clone();
         wanted.sort();
-        let matches = cx.catalog.conflict_arbiter_lists(table).iter().any(|list| {
+        // with a predicate, a partial unique index may be the arbiter (PostgreSQL proves the
+        // predicate implies the index's; pgrisk does not read predicates, so it assumes so)
+        let arbiters = if *predicate {
+            cx.catalog.unique_column_lists(table)
+        } else {
+            cx.catalog.conflict_arbiter_lists(table)
+        };
+        let matches = arbiters.iter().any(|list| {
             let mut have: Vec<String> =
                 list.iter().filter_map(|e| super::entry_column(e)).collect();
             have.sort();
