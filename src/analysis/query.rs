@@ -37,6 +37,22 @@ pub struct Wrapped {
     pub expr: String,
 }
 
+/// What an index could serve: a bare column compared with a value (or another column), or
+/// an expression over one column (`lower(email) = $1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Column(ColumnRef),
+    Wrapped(Wrapped),
+}
+
+impl Probe {
+    pub fn column(&self) -> &ColumnRef {
+        match self {
+            Probe::Column(c) | Probe::Wrapped(Wrapped { column: c, .. }) => c,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Offset {
     Literal(i64),
@@ -64,10 +80,10 @@ pub struct QueryFacts {
     pub select_columns: usize,
     /// Columns compared by `LIKE`/`ILIKE` with a pattern that starts with a wildcard.
     pub leading_wildcard_likes: Vec<ColumnRef>,
-    /// Columns filtered by equality, range or IN in WHERE, or joined on.
-    pub filters: Vec<ColumnRef>,
-    /// Filtered columns wrapped in a function, cast or arithmetic.
-    pub wrapped: Vec<Wrapped>,
+    /// The top-level conditions of WHERE and JOIN ... ON an index could serve: one probe
+    /// (`status = $1`; each side of a join key on its own), or an OR whose every branch is a
+    /// probe, which an index serves only if it serves every branch (a BitmapOr).
+    pub conditions: Vec<Vec<Probe>>,
     pub order_by_random: bool,
     pub offset: Option<Offset>,
     pub not_in_subquery: bool,
@@ -76,6 +92,11 @@ pub struct QueryFacts {
 }
 
 impl QueryFacts {
+    /// Every probe of every condition.
+    pub fn probes(&self) -> impl Iterator<Item = &Probe> {
+        self.conditions.iter().flatten()
+    }
+
     /// The table a column belongs to: by alias or name, or the only table read.
     pub fn table_of(&self, column: &ColumnRef) -> Option<&Name> {
         match &column.qualifier {
@@ -225,6 +246,55 @@ fn starts_with_wildcard(pattern: &Expr) -> bool {
     }
 }
 
+/// The branches of an OR (nested ORs and parentheses flattened).
+fn disjuncts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Or,
+            right,
+        } => {
+            let mut parts = disjuncts(left);
+            parts.extend(disjuncts(right));
+            parts
+        }
+        Expr::Nested(inner) => disjuncts(inner),
+        other => vec![other],
+    }
+}
+
+/// The probes of one comparison, `IN (...)` or `BETWEEN`: each side that is a column (or an
+/// expression over one) compared with a value or a column.
+fn probes(expr: &Expr) -> Vec<Probe> {
+    match expr {
+        Expr::BinaryOp { left, op, right } if comparison(op) => [(left, right), (right, left)]
+            .into_iter()
+            .filter(|(_, other)| is_value(other) || column_ref(other).is_some())
+            .filter_map(|(side, other)| match column_ref(side) {
+                Some(c) => Some(Probe::Column(c)),
+                None => wrapped_column(side).filter(|_| is_value(other)).map(|c| {
+                    Probe::Wrapped(Wrapped {
+                        column: c,
+                        expr: side.to_string().to_ascii_lowercase(),
+                    })
+                }),
+            })
+            .collect(),
+        Expr::InList {
+            expr,
+            negated: false,
+            ..
+        }
+        | Expr::Between {
+            expr,
+            negated: false,
+            ..
+        } => column_ref(expr).map(Probe::Column).into_iter().collect(),
+        Expr::Nested(inner) => probes(inner),
+        _ => Vec::new(),
+    }
+}
+
 fn comparison(op: &BinaryOperator) -> bool {
     matches!(
         op,
@@ -239,35 +309,16 @@ fn comparison(op: &BinaryOperator) -> bool {
 impl QueryFacts {
     fn filter(&mut self, expr: &Expr) {
         for part in conjuncts(expr) {
-            match part {
-                Expr::BinaryOp { left, op, right } if comparison(op) => {
-                    for (side, other) in [(left, right), (right, left)] {
-                        if !is_value(other) && column_ref(other).is_none() {
-                            continue;
-                        }
-                        if let Some(c) = column_ref(side) {
-                            self.filters.push(c);
-                        } else if let Some(c) = wrapped_column(side).filter(|_| is_value(other)) {
-                            self.wrapped.push(Wrapped {
-                                column: c,
-                                expr: side.to_string().to_ascii_lowercase(),
-                            });
-                        }
-                    }
-                }
-                Expr::InList {
-                    expr,
-                    negated: false,
-                    ..
-                }
-                | Expr::Between {
-                    expr,
-                    negated: false,
-                    ..
-                } => {
-                    self.filters.extend(column_ref(expr));
-                }
-                _ => {}
+            let branches = disjuncts(part);
+            if let [single] = branches.as_slice() {
+                // a join key is a way into either table: one condition per side
+                self.conditions
+                    .extend(probes(single).into_iter().map(|p| vec![p]));
+                continue;
+            }
+            let probes: Vec<Vec<Probe>> = branches.iter().map(|b| probes(b)).collect();
+            if probes.iter().all(|p| p.len() == 1) {
+                self.conditions.push(probes.into_iter().flatten().collect());
             }
         }
         let _ = visit_expressions(expr, |e| {
@@ -484,11 +535,22 @@ mod tests {
         );
         assert_eq!(f.tables.len(), 2);
         assert_eq!(f.stars, vec![Some("o".to_owned())]);
-        assert!(f.filters.iter().any(|c| c.column == "status"));
-        assert!(f.filters.iter().any(|c| c.column == "customer_id"));
-        assert_eq!(f.wrapped[0].expr, "lower(c.email)");
-        let status = f.filters.iter().find(|c| c.column == "status").unwrap();
+        let columns: Vec<&str> = f.probes().map(|p| p.column().column.as_str()).collect();
+        assert_eq!(columns, ["id", "customer_id", "status", "email"]);
+        assert!(f.conditions.iter().all(|c| c.len() == 1));
+        assert!(matches!(&f.conditions[3][0], Probe::Wrapped(w) if w.expr == "lower(c.email)"));
+        let status = f.conditions[2][0].column();
         assert_eq!(f.table_of(status).unwrap().name, "orders");
+    }
+
+    #[test]
+    fn an_or_of_probes_is_one_condition_and_other_ors_are_none() {
+        let f = of(
+            "SELECT id FROM users WHERE (lower(username) = $1 OR email = $2) AND deleted = false AND ($3::bool OR expires_at > now())",
+        );
+        assert_eq!(f.conditions.len(), 2, "{:?}", f.conditions);
+        assert_eq!(f.conditions[0].len(), 2);
+        assert_eq!(f.conditions[1][0].column().column, "deleted");
     }
 
     #[test]

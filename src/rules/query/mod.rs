@@ -12,8 +12,27 @@ pub mod select_over_wide;
 pub mod select_star;
 pub mod unindexed_filter;
 
-use crate::analysis::query::QueryFacts;
+use crate::analysis::query::{Probe, QueryFacts};
 use crate::rules::{Finding, StatementCx};
+
+/// Whether one of an index's column lists (`lists`) can serve `probe`: the probe's column
+/// (or expression) is the list's leading entry, or follows entries the query pins with
+/// other conditions (`customer_id = $1 AND created_at >= $2` on `(customer_id, created_at)`).
+pub(crate) fn index_serves(lists: &[Vec<String>], probe: &Probe, pinned: &[&str]) -> bool {
+    let matches = |entry: &str| match probe {
+        Probe::Column(c) => entry_column(entry).as_deref() == Some(c.column.as_str()),
+        Probe::Wrapped(w) => {
+            normalized_expr(entry, None) == normalized_expr(&w.expr, w.column.qualifier.as_deref())
+        }
+    };
+    lists.iter().any(|list| {
+        list.iter().position(|e| matches(e)).is_some_and(|at| {
+            list[..at]
+                .iter()
+                .all(|e| entry_column(e).is_some_and(|c| pinned.contains(&c.as_str())))
+        })
+    })
+}
 
 /// Runs `build` on the statement's query facts, if it is a query that parsed.
 pub(crate) fn on_query(

@@ -1,5 +1,6 @@
 //! A function, cast or arithmetic around an indexed column in WHERE.
 
+use crate::analysis::query::Probe;
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -14,15 +15,13 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_query(cx, |q| {
-        q.wrapped
-            .iter()
-            .filter_map(|w| {
+        q.probes()
+            .filter_map(|probe| {
+                let Probe::Wrapped(w) = probe else { return None };
                 let table = q.table_of(&w.column)?;
                 let lists = cx.catalog.indexed_column_lists(table);
-                let indexed = lists.iter().any(|l| l.first().and_then(|e| super::entry_column(e)).as_deref() == Some(w.column.column.as_str()));
-                let wanted = super::normalized_expr(&w.expr, w.column.qualifier.as_deref());
-                let expression_index = lists.iter().flatten().any(|e| super::normalized_expr(e, None) == wanted);
-                if !indexed || expression_index {
+                let bare = Probe::Column(w.column.clone());
+                if !super::index_serves(&lists, &bare, &[]) || super::index_serves(&lists, probe, &[]) {
                     return None;
                 }
                 Some(

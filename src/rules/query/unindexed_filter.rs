@@ -1,5 +1,6 @@
-//! A filter or join key on a column that leads no index (schema known).
+//! Filters and join keys on a table when none of them can use an index (schema known).
 
+use crate::analysis::query::Probe;
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -7,49 +8,76 @@ pub static RULE: Rule = Rule {
     category: Category::Query,
     severity: Severity::Warning,
     lock: None,
-    summary: "a filter or join on a column no index leads: a sequential scan per call",
+    summary: "filters or joins on columns no index leads: a sequential scan per call",
     doc: rule_doc!("unindexed-filter"),
     check: Check::Statement(check),
 };
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_query(cx, |q| {
-        let mut seen = Vec::new();
-        q.filters
-            .iter()
-            .filter_map(|column| {
-                let table_name = q.table_of(column)?;
-                let table = cx.catalog.table(table_name)?;
-                table.column(&column.column)?;
-                // covered when it leads an index, or follows columns this query also filters
-                // on (`customer_id = $1 AND created_at >= $2` on (customer_id, created_at))
-                let filtered: Vec<&str> = q
-                    .filters
+        let mut tables: Vec<_> = q.tables.iter().map(|t| &t.name).collect();
+        tables.dedup();
+        tables
+            .into_iter()
+            .filter_map(|name| {
+                let table = cx.catalog.table(name)?;
+                // the conditions wholly on this table's known columns
+                let conditions: Vec<&Vec<Probe>> = q
+                    .conditions
                     .iter()
-                    .filter(|f| q.table_of(f) == Some(table_name))
-                    .map(|f| f.column.as_str())
+                    .filter(|c| {
+                        c.iter().all(|p| {
+                            q.table_of(p.column()) == Some(name)
+                                && table.column(&p.column().column).is_some()
+                        })
+                    })
                     .collect();
-                let lists = cx.catalog.indexed_column_lists(table_name);
-                let leads = lists.iter().any(|list| {
-                    let columns: Vec<String> = list.iter().map(|e| super::entry_column(e).unwrap_or_default()).collect();
-                    columns
-                        .iter()
-                        .position(|c| *c == column.column)
-                        .is_some_and(|at| columns[..at].iter().all(|c| filtered.contains(&c.as_str())))
-                });
-                let key = (table_name.key(), column.column.clone());
-                if leads || seen.contains(&key) {
+                let pinned: Vec<&str> = conditions
+                    .iter()
+                    .filter_map(|c| match c.as_slice() {
+                        [Probe::Column(column)] => Some(column.column.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let lists = cx.catalog.indexed_column_lists(name);
+                // one condition an index serves is a way in: the others filter what it finds
+                let served = conditions
+                    .iter()
+                    .any(|c| c.iter().all(|p| super::index_serves(&lists, p, &pinned)));
+                let mut columns: Vec<&str> = Vec::new();
+                for probe in conditions.iter().copied().flatten() {
+                    if let Probe::Column(c) = probe
+                        && !columns.contains(&c.column.as_str())
+                    {
+                        columns.push(&c.column);
+                    }
+                }
+                // expressions alone are non-sargable-predicate's to report
+                if served || columns.is_empty() {
                     return None;
                 }
-                seen.push(key);
+                let message = match columns.as_slice() {
+                    [one] => format!(
+                        "`{name}.{one}` is filtered on but leads no index: each call reads the table sequentially"
+                    ),
+                    many => format!(
+                        "`{name}` is filtered on {} but no index leads with any of them: each call reads the table sequentially",
+                        many.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                let indexes: Vec<String> = lists.iter().map(|l| format!("({})", l.join(", "))).collect();
                 Some(
-                    Finding::new(&RULE, cx.statement.span, format!(
-                        "`{table_name}.{}` is filtered on but leads no index: each call reads the table sequentially",
-                        column.column
-                    ))
-                    .help(format!("CREATE INDEX CONCURRENTLY ON {table_name} ({});", column.column))
-                    .object(table_name.key())
-                    .evidence("column", column.column.as_str()),
+                    Finding::new(&RULE, cx.statement.span, message)
+                        .help(match columns.as_slice() {
+                            [one] => format!("CREATE INDEX CONCURRENTLY ON {name} ({one});"),
+                            _ => format!(
+                                "index the filter that narrows the rows most, e.g. CREATE INDEX CONCURRENTLY ON {name} ({});",
+                                columns[0]
+                            ),
+                        })
+                        .object(name.key())
+                        .evidence("columns", columns.clone())
+                        .evidence("indexes", if indexes.is_empty() { vec!["none".to_owned()] } else { indexes }),
                 )
             })
             .collect()
