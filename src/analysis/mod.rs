@@ -291,7 +291,7 @@ impl Analyzer {
     }
 
     fn existing(&self, name: &Name) -> bool {
-        !self.catalog.is_new(name)
+        !self.catalog.is_new(name) && !tables::MIGRATION_TOOL_TABLES.contains(&name.name.as_str())
     }
 
     fn lock(&self, relation: &Name, mode: LockMode) -> LockTaken {

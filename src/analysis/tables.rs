@@ -160,6 +160,25 @@ pub fn available(feature: Feature, pg_version: u32) -> bool {
 
 /// Volatile built-ins seen in column defaults: each row is evaluated per existing row,
 /// so ADD COLUMN must rewrite the table. `now()`/`current_timestamp` are STABLE, not here.
+/// Tables migration runners keep their own bookkeeping in. Only the runner uses them (a
+/// migration clearing a dirty flag is no backfill), so rules treat them as new.
+pub const MIGRATION_TOOL_TABLES: &[&str] = &[
+    "schema_migrations",          // golang-migrate, dbmate, Rails
+    "flyway_schema_history",      // Flyway
+    "schema_version",             // Flyway before 5
+    "goose_db_version",           // goose
+    "__diesel_schema_migrations", // diesel
+    "_sqlx_migrations",           // sqlx
+    "_prisma_migrations",         // Prisma
+    "knex_migrations",            // knex
+    "knex_migrations_lock",
+    "django_migrations", // Django
+    "alembic_version",   // Alembic
+    "databasechangelog", // Liquibase
+    "databasechangeloglock",
+    "gorp_migrations", // sql-migrate
+];
+
 pub const VOLATILE_FUNCTIONS: &[&str] = &[
     "random",
     "random_normal",
