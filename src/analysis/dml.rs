@@ -112,17 +112,22 @@ fn has_limit(query: &Query) -> bool {
 
 /// The AND-ed parts of a WHERE: only these restrict every row (a part under OR does not).
 pub(crate) fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    operands(expr, &BinaryOperator::And)
+}
+
+/// The branches of an OR (nested ORs and parentheses flattened).
+pub(crate) fn disjuncts(expr: &Expr) -> Vec<&Expr> {
+    operands(expr, &BinaryOperator::Or)
+}
+
+fn operands<'e>(expr: &'e Expr, joined_by: &BinaryOperator) -> Vec<&'e Expr> {
     match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::And,
-            right,
-        } => {
-            let mut parts = conjuncts(left);
-            parts.extend(conjuncts(right));
+        Expr::BinaryOp { left, op, right } if op == joined_by => {
+            let mut parts = operands(left, joined_by);
+            parts.extend(operands(right, joined_by));
             parts
         }
-        Expr::Nested(inner) => conjuncts(inner),
+        Expr::Nested(inner) => operands(inner, joined_by),
         other => vec![other],
     }
 }

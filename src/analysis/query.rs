@@ -12,7 +12,7 @@ use sqlparser::ast::{
     visit_expressions,
 };
 
-use super::dml::conjuncts;
+use super::dml::{conjuncts, disjuncts};
 use super::model::Name;
 use crate::parse;
 use crate::source::lex::{Lexer, TokenKind};
@@ -243,23 +243,6 @@ fn starts_with_wildcard(pattern: &Expr) -> bool {
         } => starts_with_wildcard(left),
         Expr::Nested(inner) => starts_with_wildcard(inner),
         _ => false,
-    }
-}
-
-/// The branches of an OR (nested ORs and parentheses flattened).
-fn disjuncts(expr: &Expr) -> Vec<&Expr> {
-    match expr {
-        Expr::BinaryOp {
-            left,
-            op: BinaryOperator::Or,
-            right,
-        } => {
-            let mut parts = disjuncts(left);
-            parts.extend(disjuncts(right));
-            parts
-        }
-        Expr::Nested(inner) => disjuncts(inner),
-        other => vec![other],
     }
 }
 
