@@ -1,6 +1,6 @@
 //! `INSERT` in a migration without `ON CONFLICT` or `WHERE NOT EXISTS`.
 
-use crate::analysis::ActionKind;
+use crate::analysis::{ActionKind, Name};
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -17,7 +17,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
     cx.actions()
         .filter_map(|action| {
             let ActionKind::Dml { verb: "INSERT", table, facts: Some(facts), .. } = &action.kind else { return None };
-            if facts.on_conflict || facts.guarded_by_not_exists {
+            if facts.on_conflict || facts.guarded_by_not_exists || created_earlier_in_file(cx, table) {
                 return None;
             }
             Some(
@@ -29,4 +29,23 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// An unguarded `CREATE TABLE` of `table` earlier in this file: a replay fails there before
+/// it reaches the INSERT, and no database can hold rows in a table this file creates.
+fn created_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
+    let schema = |n: &Name| n.schema.clone().unwrap_or_else(|| "public".into());
+    cx.file
+        .statements
+        .iter()
+        .take_while(|s| s.span.start < cx.statement.span.start)
+        .flat_map(|s| &s.actions)
+        .any(|a| match &a.kind {
+            ActionKind::CreateTable {
+                table: created,
+                guarded: false,
+                ..
+            } => created.name == table.name && schema(created) == schema(table),
+            _ => false,
+        })
 }
