@@ -39,6 +39,9 @@ const DETAIL_SUFFIXES: &[&str] = &[
     "statuses",
     "setting",
     "settings",
+    // a job's log lines are appended by the job, not inserted per request
+    "log",
+    "logs",
 ];
 
 /// The stem the table's name words contain (`stripe_webhook_events` → `webhook`).
@@ -100,6 +103,8 @@ mod tests {
         assert_eq!(matching_stem(&s, "refunds"), Some("refund"));
         assert_eq!(matching_stem(&s, "users"), None);
         assert_eq!(matching_stem(&s, "order_items"), None);
+        assert_eq!(matching_stem(&s, "provisioner_job_logs"), None);
+        assert_eq!(matching_stem(&s, "provisioner_jobs"), Some("job"));
         assert_eq!(matching_stem(&s, "border_crossings"), None);
         assert!(is_key_column(&s, "provider_charge_id") && is_key_column(&s, "dedupe_key"));
         assert!(!is_key_column(&s, "user_id"));
