@@ -175,8 +175,16 @@ pub fn prepare(mut source: SourceFile, parse_all: bool, mode: Mode) -> Prepared 
                         .map(Box::new)
                 })
                 .flatten();
-            // a query sqlparser rejects cannot be checked by any query rule: say so
-            if query_error.is_some() && understanding != Understanding::Unknown {
+            // a query sqlparser rejects cannot be checked by any query rule: say so (DDL among
+            // application SQL is read by the reader and concerns no query rule)
+            let is_query = reading.actions.iter().any(|(kind, _)| match kind {
+                ActionKind::Dml { .. } => true,
+                ActionKind::Other { head } => {
+                    matches!(head.as_str(), "select" | "with" | "values" | "table")
+                }
+                _ => false,
+            });
+            if query_error.is_some() && (is_query || !reading.recognised) {
                 understanding = Understanding::Unknown;
             }
             let parse_error = if statement.unterminated {
@@ -1147,6 +1155,27 @@ mod tests {
             first_locks(&file)[1],
             Some(("billing.invoices".to_owned(), false))
         );
+    }
+
+    #[test]
+    fn in_query_mode_only_rejected_queries_are_not_understood() {
+        let sql = "DROP INDEX CONCURRENTLY orders_status_idx;\nSELECT id FROM orders WHERE id = = 1;\nSELECT id FROM orders;";
+        let file = from_text("q.sql".into(), sql.to_owned(), &DiscoverOptions::default());
+        let prepared = prepare(SourceFile::load(file), false, Mode::Queries);
+        let understood: Vec<_> = prepared
+            .statements
+            .iter()
+            .map(|s| s.understanding)
+            .collect();
+        assert_eq!(
+            understood,
+            [
+                Understanding::Read,
+                Understanding::Unknown,
+                Understanding::Read
+            ]
+        );
+        assert!(prepared.statements[2].query.is_some());
     }
 
     #[test]
