@@ -496,4 +496,19 @@ fn unqualified_query_names_follow_the_search_path() {
         stdout.contains("q.sql:1:1:") && stdout.contains("`users.email`"),
         "the configured path picks app.users: {stdout}{stderr}"
     );
+    // the evidence names the table, the column and the indexes the table has
+    let json_args = [
+        &with_path[..4],
+        &["--format", "json", "--search-path", "app"],
+    ]
+    .concat();
+    let (_, stdout, _) = run_in(dir.path(), &json_args);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let evidence = &report["diagnostics"][0]["evidence"];
+    assert_eq!(evidence["table"], "app.users");
+    assert_eq!(evidence["columns"], serde_json::json!(["email"]));
+    assert_eq!(
+        evidence["indexes"],
+        serde_json::json!(["users_pkey PRIMARY KEY (id)"])
+    );
 }

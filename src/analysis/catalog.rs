@@ -146,8 +146,8 @@ impl Catalog {
         Name::new((schema != "public").then_some(schema), &name.name)
     }
 
-    /// The map key of a name as the catalog's own search path resolves it.
-    fn key_of(&self, name: &Name) -> Name {
+    /// A name qualified as the catalog's own search path resolves it (its map key).
+    pub fn qualified(&self, name: &Name) -> Name {
         self.resolve(name, None, NameUse::Refer).key()
     }
 
@@ -186,7 +186,7 @@ impl Catalog {
     }
 
     pub fn table(&self, name: &Name) -> Option<&Table> {
-        self.tables.get(&self.key_of(name))
+        self.tables.get(&self.qualified(name))
     }
 
     pub fn is_constrained_domain(&self, type_name: &str) -> bool {
@@ -194,7 +194,7 @@ impl Catalog {
     }
 
     pub fn index(&self, name: &Name) -> Option<&Index> {
-        self.indexes.get(&self.key_of(name))
+        self.indexes.get(&self.qualified(name))
     }
 
     /// Column lists that can lead an index scan on `table`: its indexes, primary key and
@@ -211,7 +211,7 @@ impl Catalog {
     /// Unique column lists that an `ON CONFLICT (cols)` can infer: partial unique indexes
     /// count only when the conflict target repeats their predicate, which pgrisk does not read.
     pub fn conflict_arbiter_lists(&self, table: &Name) -> Vec<Vec<String>> {
-        let key = self.key_of(table);
+        let key = self.qualified(table);
         let partial: Vec<&Vec<String>> = self
             .indexes_of(&key)
             .filter(|i| i.unique && i.partial)
@@ -232,7 +232,7 @@ impl Catalog {
     }
 
     fn column_lists(&self, table: &Name, unique_only: bool) -> Vec<Vec<String>> {
-        let key = self.key_of(table);
+        let key = self.qualified(table);
         let from_indexes = self
             .indexes_of(&key)
             .filter(|i| i.unique || !unique_only)
@@ -250,6 +250,41 @@ impl Catalog {
             .collect()
     }
 
+    /// The table's indexes and key constraints as a reader would name them, for evidence:
+    /// `orders_pkey PRIMARY KEY (id)`, `users_email_key UNIQUE (email)`,
+    /// `orders_status_idx (status) partial`.
+    pub fn index_descriptions(&self, table: &Name) -> Vec<String> {
+        let key = self.qualified(table);
+        let indexes = self.indexes_of(&key).map(|i| {
+            let unique = if i.unique { " UNIQUE" } else { "" };
+            let partial = if i.partial { " partial" } else { "" };
+            format!(
+                "{}{unique} ({}){partial}",
+                i.name.name,
+                i.columns.join(", ")
+            )
+        });
+        let constraints = self.table(table).into_iter().flat_map(|t| {
+            t.constraints.iter().filter_map(|c| {
+                // unnamed keys get the names PostgreSQL gives them
+                let (kind, columns, default_name) = match &c.kind {
+                    ConstraintKind::PrimaryKey { columns, .. } => {
+                        ("PRIMARY KEY", columns, format!("{}_pkey", table.name))
+                    }
+                    ConstraintKind::Unique { columns, .. } => (
+                        "UNIQUE",
+                        columns,
+                        format!("{}_{}_key", table.name, columns.join("_")),
+                    ),
+                    _ => return None,
+                };
+                let name = c.name.clone().unwrap_or(default_name);
+                Some(format!("{name} {kind} ({})", columns.join(", ")))
+            })
+        });
+        constraints.chain(indexes).collect()
+    }
+
     pub fn has_primary_key(&self, table: &Name) -> bool {
         self.table(table).is_some_and(|t| {
             t.constraints
@@ -260,7 +295,7 @@ impl Catalog {
 
     /// Whether `name` (a table, index or other relation) was created by the linted migrations.
     pub fn is_new(&self, name: &Name) -> bool {
-        let key = self.key_of(name);
+        let key = self.qualified(name);
         let created = |origin: Origin| matches!(origin, Origin::Created { .. });
         self.tables.get(&key).is_some_and(|t| created(t.origin))
             || self.indexes.get(&key).is_some_and(|i| created(i.origin))

@@ -24,10 +24,10 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         }) else {
             return Vec::new();
         };
-        vec![Finding::new(&RULE, cx.statement.span, format!(
+        let finding = Finding::new(&RULE, cx.statement.span, format!(
             "`{table}` has a unique idempotency key `{key}`, but this INSERT has no ON CONFLICT: a retried request fails with a unique violation (the 500 that repeats)"
         ))
-        .help(format!("add `ON CONFLICT ({key}) DO NOTHING` (and return the existing row), or DO UPDATE"))
-        .object(table.key())]
+        .help(format!("add `ON CONFLICT ({key}) DO NOTHING` (and return the existing row), or DO UPDATE"));
+        vec![super::index_evidence(finding, cx, table, &[key.as_str()])]
     })
 }

@@ -27,13 +27,15 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                     return None;
                 }
                 let on = table.map(|t| format!(" on `{t}`")).unwrap_or_default();
-                Some(
-                    Finding::new(&RULE, cx.statement.span, format!(
-                        "`{}` is matched with a pattern that starts with a wildcard: no B-tree index helps, so every row{on} is read",
-                        column.column
-                    ))
-                    .help(format!("add a trigram index (`CREATE INDEX CONCURRENTLY ... USING gin ({} gin_trgm_ops)`) or use full-text search", column.column)),
-                )
+                let finding = Finding::new(&RULE, cx.statement.span, format!(
+                    "`{}` is matched with a pattern that starts with a wildcard: no B-tree index helps, so every row{on} is read",
+                    column.column
+                ))
+                .help(format!("add a trigram index (`CREATE INDEX CONCURRENTLY ... USING gin ({} gin_trgm_ops)`) or use full-text search", column.column));
+                Some(match table.filter(|t| cx.catalog.table(t).is_some()) {
+                    Some(t) => super::index_evidence(finding, cx, t, &[column.column.as_str()]),
+                    None => finding.evidence("columns", vec![column.column.as_str()]),
+                })
             })
             .collect()
     })

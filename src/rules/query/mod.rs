@@ -12,8 +12,33 @@ pub mod select_over_wide;
 pub mod select_star;
 pub mod unindexed_filter;
 
+use crate::analysis::Name;
 use crate::analysis::query::{Probe, QueryFacts};
 use crate::rules::{Finding, StatementCx};
+
+/// The evidence of a schema-dependent query finding: the table, the columns it is about and
+/// the indexes the table has (`none` when it has none), so a reader sees what is missing.
+pub(crate) fn index_evidence(
+    finding: Finding,
+    cx: &StatementCx,
+    table: &Name,
+    columns: &[&str],
+) -> Finding {
+    let indexes = cx.catalog.index_descriptions(table);
+    let table = cx.catalog.qualified(table);
+    finding
+        .object(&table)
+        .evidence("table", table.to_string())
+        .evidence("columns", columns.to_vec())
+        .evidence(
+            "indexes",
+            if indexes.is_empty() {
+                vec!["none".to_owned()]
+            } else {
+                indexes
+            },
+        )
+}
 
 /// Whether one of an index's column lists (`lists`) can serve `probe`: the probe's column
 /// (or expression) is the list's leading entry, or follows entries the query pins with

@@ -24,14 +24,12 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                 if !super::index_serves(&lists, &bare, &[]) || super::index_serves(&lists, probe, &[]) {
                     return None;
                 }
-                Some(
-                    Finding::new(&RULE, cx.statement.span, format!(
-                        "`{}` wraps the indexed column `{}`: the index on `{table}` cannot be used for this filter",
-                        w.expr, w.column.column
-                    ))
-                    .help(format!("compare the bare column (move the function to the other side), or add an expression index on `{}`", w.expr))
-                    .object(table.key()),
-                )
+                let finding = Finding::new(&RULE, cx.statement.span, format!(
+                    "`{}` wraps the indexed column `{}`: the index on `{table}` cannot be used for this filter",
+                    w.expr, w.column.column
+                ))
+                .help(format!("compare the bare column (move the function to the other side), or add an expression index on `{}`", w.expr));
+                Some(super::index_evidence(finding, cx, table, &[w.column.column.as_str()]))
             })
             .collect()
     })

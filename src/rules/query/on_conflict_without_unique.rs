@@ -39,11 +39,12 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         if matches {
             return Vec::new();
         }
-        vec![Finding::new(&RULE, cx.statement.span, format!(
+        let finding = Finding::new(&RULE, cx.statement.span, format!(
             "no unique index or constraint on `{table}` ({}): PostgreSQL rejects this ON CONFLICT at runtime",
             columns.join(", ")
         ))
-        .help("create the unique index the conflict target names, or target an existing one")
-        .object(table.key())]
+        .help("create the unique index the conflict target names, or target an existing one");
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        vec![super::index_evidence(finding, cx, table, &columns)]
     })
 }

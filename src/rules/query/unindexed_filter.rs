@@ -65,20 +65,15 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                         many.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
                     ),
                 };
-                let indexes: Vec<String> = lists.iter().map(|l| format!("({})", l.join(", "))).collect();
-                Some(
-                    Finding::new(&RULE, cx.statement.span, message)
+                let finding = Finding::new(&RULE, cx.statement.span, message)
                         .help(match columns.as_slice() {
                             [one] => format!("CREATE INDEX CONCURRENTLY ON {name} ({one});"),
                             _ => format!(
                                 "index the filter that narrows the rows most, e.g. CREATE INDEX CONCURRENTLY ON {name} ({});",
                                 columns[0]
                             ),
-                        })
-                        .object(name.key())
-                        .evidence("columns", columns.clone())
-                        .evidence("indexes", if indexes.is_empty() { vec!["none".to_owned()] } else { indexes }),
-                )
+                        });
+                Some(super::index_evidence(finding, cx, name, &columns))
             })
             .collect()
     })
