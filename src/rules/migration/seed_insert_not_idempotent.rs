@@ -17,7 +17,7 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
     cx.actions()
         .filter_map(|action| {
             let ActionKind::Dml { verb: "INSERT", table, facts: Some(facts), .. } = &action.kind else { return None };
-            if facts.on_conflict || facts.guarded_by_not_exists || created_earlier_in_file(cx, table) {
+            if facts.on_conflict || facts.guarded_by_not_exists || created_or_emptied_earlier_in_file(cx, table) {
                 return None;
             }
             Some(
@@ -31,10 +31,12 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         .collect()
 }
 
-/// An unguarded `CREATE TABLE` of `table` earlier in this file: a replay fails there before
-/// it reaches the INSERT, and no database can hold rows in a table this file creates.
-fn created_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
+/// An unguarded `CREATE TABLE` of `table` earlier in this file (a replay fails there before
+/// it reaches the INSERT, and no database can hold rows in a table this file creates), or a
+/// `DELETE` without `WHERE` / `TRUNCATE` of it (a rebuild: each run starts from empty).
+fn created_or_emptied_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
     let schema = |n: &Name| n.schema.clone().unwrap_or_else(|| "public".into());
+    let same = |other: &Name| other.name == table.name && schema(other) == schema(table);
     cx.file
         .statements
         .iter()
@@ -45,7 +47,14 @@ fn created_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
                 table: created,
                 guarded: false,
                 ..
-            } => created.name == table.name && schema(created) == schema(table),
+            } => same(created),
+            ActionKind::Dml {
+                verb: "DELETE",
+                table: emptied,
+                has_where: false,
+                ..
+            } => same(emptied),
+            ActionKind::Truncate { tables, .. } => tables.iter().any(same),
             _ => false,
         })
 }
