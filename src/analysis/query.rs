@@ -150,36 +150,43 @@ pub fn normalize_parameters(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// sqlparser rejects the arbiter predicate of `ON CONFLICT (cols) WHERE predicate DO ...`
-/// (it selects a partial unique index). Returns the text with the predicate blanked out
-/// (positions kept), when there is one, so the rest of the statement can still be read.
-pub fn without_conflict_predicate(sql: &str) -> Option<String> {
+/// What [`simplify_conflict_target`] cut out of an `ON CONFLICT` clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictCut {
+    /// `WHERE predicate` after a column list: partial unique indexes may be the arbiter.
+    Predicate,
+    /// A target with expressions (`ON CONFLICT (lower(email))`): the arbiter is an
+    /// expression index pgrisk does not match, so the target is unknown.
+    Target,
+}
+
+/// sqlparser reads an `ON CONFLICT` target only as a plain column list: it rejects the
+/// arbiter predicate (`ON CONFLICT (cols) WHERE predicate DO ...`) and expressions in the
+/// target. Returns the text with what it rejects blanked out (positions kept), and what
+/// was cut, so the rest of the statement can still be read.
+pub fn simplify_conflict_target(sql: &str) -> Option<(String, ConflictCut)> {
     let tokens: Vec<_> = Lexer::new(sql, 0).filter(|t| !t.is_trivia()).collect();
     let on = tokens.windows(3).position(|w| {
         w[0].is_word(sql, "on") && w[1].is_word(sql, "conflict") && w[2].kind == TokenKind::LParen
     })?;
+    let open = on + 2;
     let mut depth = 0usize;
-    let mut after_target = None;
-    for (i, t) in tokens.iter().enumerate().skip(on + 2) {
-        match t.kind {
+    let close = (open..tokens.len()).find(|&i| {
+        match tokens[i].kind {
             TokenKind::LParen => depth += 1,
-            TokenKind::RParen => {
-                depth -= 1;
-                if depth == 0 {
-                    after_target = Some(i + 1);
-                    break;
-                }
-            }
+            TokenKind::RParen => depth -= 1,
             _ => {}
         }
-    }
-    let where_at = tokens.get(after_target?)?;
-    if !where_at.is_word(sql, "where") {
-        return None;
-    }
-    let rest = &tokens[after_target? + 1..];
+        depth == 0
+    })?;
+    let plain_columns = tokens[open + 1..close].iter().all(|t| {
+        matches!(
+            t.kind,
+            TokenKind::Word | TokenKind::QuotedIdent | TokenKind::Comma
+        )
+    });
     let mut depth = 0usize;
-    let do_at = rest.iter().find(|t| {
+    let do_at = tokens[close + 1..].iter().find(|t| {
         match t.kind {
             TokenKind::LParen => depth += 1,
             TokenKind::RParen => depth = depth.saturating_sub(1),
@@ -187,10 +194,14 @@ pub fn without_conflict_predicate(sql: &str) -> Option<String> {
         }
         depth == 0 && t.is_word(sql, "do")
     })?;
+    let (from, cut) = match tokens.get(close + 1) {
+        _ if !plain_columns => (tokens[open].span.start, ConflictCut::Target),
+        Some(t) if t.is_word(sql, "where") => (t.span.start, ConflictCut::Predicate),
+        _ => return None,
+    };
     let mut out = sql.to_owned();
-    let blank = " ".repeat(do_at.span.start - where_at.span.start);
-    out.replace_range(where_at.span.start..do_at.span.start, &blank);
-    Some(out)
+    out.replace_range(from..do_at.span.start, &" ".repeat(do_at.span.start - from));
+    Some((out, cut))
 }
 
 fn column_ref(expr: &Expr) -> Option<ColumnRef> {
@@ -426,20 +437,26 @@ impl QueryFacts {
 /// statements that are not queries; `Err` with sqlparser's message when it cannot parse.
 pub fn read_query(sql: &str) -> Result<Option<QueryFacts>, String> {
     let text = normalize_parameters(sql);
-    let (ast, predicate) = match parse::parse(&text) {
-        Ok(ast) => (ast, false),
+    let (ast, cut) = match parse::parse(&text) {
+        Ok(ast) => (ast, None),
         Err(error) => {
-            let stripped = without_conflict_predicate(&text).ok_or(error.clone())?;
-            (parse::parse(&stripped).map_err(|_| error)?, true)
+            let (simpler, cut) = simplify_conflict_target(&text).ok_or(error.clone())?;
+            (parse::parse(&simpler).map_err(|_| error)?, Some(cut))
         }
     };
     let mut facts = ast.first().and_then(facts);
     if let Some(QueryFacts {
-        insert: Some((_, Conflict::Columns { predicate: p, .. })),
+        insert: Some((_, conflict)),
         ..
     }) = &mut facts
     {
-        *p = predicate;
+        match (cut, conflict) {
+            (Some(ConflictCut::Target), conflict) => *conflict = Conflict::Other,
+            (Some(ConflictCut::Predicate), Conflict::Columns { predicate, .. }) => {
+                *predicate = true
+            }
+            _ => {}
+        }
     }
     Ok(facts)
 }
@@ -569,7 +586,8 @@ mod tests {
             crate::parse::parse(sql).is_err(),
             "sqlparser learned it: drop the workaround"
         );
-        let stripped = without_conflict_predicate(sql).unwrap();
+        let (stripped, cut) = simplify_conflict_target(sql).unwrap();
+        assert_eq!(cut, ConflictCut::Predicate);
         assert_eq!(stripped.len(), sql.len());
         assert!(stripped.contains("DO UPDATE SET plan = EXCLUDED.plan WHERE subs.plan"));
         let f = read_query(sql).unwrap().unwrap();
@@ -581,9 +599,15 @@ mod tests {
             }
         );
         assert!(
-            without_conflict_predicate("INSERT INTO t VALUES (1) ON CONFLICT (a) DO NOTHING")
+            simplify_conflict_target("INSERT INTO t VALUES (1) ON CONFLICT (a) DO NOTHING")
                 .is_none()
         );
+        // an expression target (an expression index as arbiter): the target is unknown
+        let sql = "INSERT INTO daemons (name, tags) VALUES ($1, $2)\n  ON CONFLICT (\"name\", lower(coalesce(tags ->> 'owner', ''))) DO UPDATE SET tags = $2";
+        let (_, cut) = simplify_conflict_target(sql).unwrap();
+        assert_eq!(cut, ConflictCut::Target);
+        let f = read_query(sql).unwrap().unwrap();
+        assert_eq!(f.insert.unwrap().1, Conflict::Other);
         assert!(
             read_query("INSERT INTO t VALUES (1) ON CONFLICT (a) WHERE DO NOTHING ((").is_err()
         );
