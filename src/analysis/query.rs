@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, ConflictTarget, Expr, JoinConstraint, JoinOperator, LimitClause, OnInsert,
-    OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableFactor, TableObject, Value,
-    visit_expressions,
+    BinaryOperator, ConflictTarget, Expr, JoinConstraint, JoinOperator, LimitClause, ObjectName,
+    OnInsert, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableFactor, TableObject,
+    Value, visit_expressions,
 };
 
 use super::dml::{conjuncts, disjuncts};
@@ -204,6 +204,21 @@ pub fn simplify_conflict_target(sql: &str) -> Option<(String, ConflictCut)> {
     Some((out, cut))
 }
 
+/// A relation name from the AST, lower-cased (a quoted mixed-case name is folded too, which
+/// PostgreSQL would not do).
+fn table_name(name: &ObjectName) -> Option<Name> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.to_string().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    match parts.as_slice() {
+        [.., schema, table] => Some(Name::new(Some(schema), table)),
+        [table] => Some(Name::new(None, table)),
+        [] => None,
+    }
+}
+
 fn column_ref(expr: &Expr) -> Option<ColumnRef> {
     match expr {
         Expr::Identifier(ident) => Some(ColumnRef {
@@ -382,15 +397,8 @@ impl QueryFacts {
 
     fn table(&mut self, factor: &TableFactor) {
         if let TableFactor::Table { name, alias, .. } = factor {
-            let parts: Vec<String> = name
-                .0
-                .iter()
-                .map(|p| p.to_string().trim_matches('"').to_ascii_lowercase())
-                .collect();
-            let table = match parts.as_slice() {
-                [.., schema, table] => Name::new(Some(schema), table),
-                [table] => Name::new(None, table),
-                [] => return,
+            let Some(table) = table_name(name) else {
+                return;
             };
             self.tables.push(TableRef {
                 name: table,
@@ -470,16 +478,7 @@ pub fn facts(statement: &Statement) -> Option<QueryFacts> {
             let TableObject::TableName(name) = &insert.table else {
                 return None;
             };
-            let parts: Vec<String> = name
-                .0
-                .iter()
-                .map(|p| p.to_string().trim_matches('"').to_ascii_lowercase())
-                .collect();
-            let table = match parts.as_slice() {
-                [.., schema, table] => Name::new(Some(schema), table),
-                [table] => Name::new(None, table),
-                [] => return None,
-            };
+            let table = table_name(name)?;
             let conflict = match &insert.on {
                 Some(OnInsert::OnConflict(c)) => match &c.conflict_target {
                     Some(ConflictTarget::Columns(cols)) => Conflict::Columns {

@@ -1,7 +1,6 @@
 //! `UPDATE` that overwrites a column that existed before this migration set, on rows not
 //! bounded to new data: today's business logic written over history.
 
-use crate::analysis::ActionKind;
 use crate::analysis::dml::RowBounds;
 use crate::rules::{Category, Check, Finding, Rule, RuleSettings, Severity, StatementCx, rule_doc};
 
@@ -43,14 +42,7 @@ fn bounded_to_new_rows(bounds: Option<&RowBounds>, column: &str) -> bool {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_existing(cx, |action, lock| {
-        let ActionKind::Dml {
-            verb: "UPDATE",
-            facts: Some(facts),
-            ..
-        } = &action.kind
-        else {
-            return None;
-        };
+        let facts = super::update_facts(action)?;
         let overwritten: Vec<&str> = facts
             .assigned
             .iter()

@@ -1,6 +1,5 @@
 //! `UPDATE ... SET col = now()` and friends: historical rows get the migration's time.
 
-use crate::analysis::ActionKind;
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -15,14 +14,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_existing(cx, |action, lock| {
-        let ActionKind::Dml {
-            verb: "UPDATE",
-            facts: Some(facts),
-            ..
-        } = &action.kind
-        else {
-            return None;
-        };
+        let facts = super::update_facts(action)?;
         let stamped: Vec<String> = facts
             .assigned
             .iter()

@@ -48,6 +48,7 @@ pub mod unparsed_statement;
 pub mod unused_ignore;
 pub mod validate_in_same_transaction;
 
+use crate::analysis::dml::DmlFacts;
 use crate::analysis::{Action, ActionKind, AlterOp, LockTaken};
 use crate::rules::{Finding, StatementCx};
 
@@ -64,6 +65,18 @@ pub(crate) fn on_existing(
             build(action, lock).map(|f| f.with_lock(lock).version_facts(action))
         })
         .collect()
+}
+
+/// What sqlparser's AST says about an action that is an `UPDATE`, if it is one.
+pub(crate) fn update_facts(action: &Action) -> Option<&DmlFacts> {
+    match &action.kind {
+        ActionKind::Dml {
+            verb: "UPDATE",
+            facts: Some(facts),
+            ..
+        } => Some(facts),
+        _ => None,
+    }
 }
 
 /// The ALTER TABLE operation of an action, if it is one.

@@ -35,8 +35,8 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
 /// it reaches the INSERT, and no database can hold rows in a table this file creates), or a
 /// `DELETE` without `WHERE` / `TRUNCATE` of it (a rebuild: each run starts from empty).
 fn created_or_emptied_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
-    let schema = |n: &Name| n.schema.clone().unwrap_or_else(|| "public".into());
-    let same = |other: &Name| other.name == table.name && schema(other) == schema(table);
+    let table = table.key();
+    let same = |other: &Name| other.key() == table;
     cx.file
         .statements
         .iter()

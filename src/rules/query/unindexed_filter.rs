@@ -1,5 +1,6 @@
 //! Filters and join keys on a table when none of them can use an index (schema known).
 
+use crate::analysis::Name;
 use crate::analysis::query::Probe;
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
@@ -15,8 +16,13 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &StatementCx) -> Vec<Finding> {
     super::on_query(cx, |q| {
-        let mut tables: Vec<_> = q.tables.iter().map(|t| &t.name).collect();
-        tables.dedup();
+        // a table read twice (a self-join) is judged once
+        let mut tables: Vec<&Name> = Vec::new();
+        for t in &q.tables {
+            if !tables.contains(&&t.name) {
+                tables.push(&t.name);
+            }
+        }
         tables
             .into_iter()
             .filter_map(|name| {
