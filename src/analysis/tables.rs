@@ -160,6 +160,15 @@ pub fn available(feature: Feature, pg_version: u32) -> bool {
 
 /// Volatile built-ins seen in column defaults: each row is evaluated per existing row,
 /// so ADD COLUMN must rewrite the table. `now()`/`current_timestamp` are STABLE, not here.
+/// Integer types narrower than `bigint` and their largest value (the sequence behind a
+/// serial stops there too): https://www.postgresql.org/docs/current/datatype-numeric.html
+pub const NARROW_INTEGER_MAX: &[(&str, &str)] = &[
+    ("smallint", "32,767"),
+    ("smallserial", "32,767"),
+    ("integer", "2,147,483,647"),
+    ("serial", "2,147,483,647"),
+];
+
 /// Tables migration runners keep their own bookkeeping in. Only the runner uses them (a
 /// migration clearing a dirty flag is no backfill), so rules treat them as new.
 pub const MIGRATION_TOOL_TABLES: &[&str] = &[

@@ -23,7 +23,8 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                 return None;
             }
             let table = table.key();
-            let lock = held.iter().filter(|h| h.relation == table && h.mode >= LockMode::Share).max_by_key(|h| h.mode)?;
+            // `held` has only SHARE or stronger locks
+            let lock = held.iter().filter(|h| h.relation == table).max_by_key(|h| h.mode)?;
             let line = cx.file.source.position(lock.span.start).line;
             Some(
                 Finding::new(&RULE, action.span, format!(

@@ -1,5 +1,6 @@
 //! 32-bit (or smaller) primary keys and id columns.
 
+use crate::analysis::tables::NARROW_INTEGER_MAX;
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -12,17 +13,15 @@ pub static RULE: Rule = Rule {
     check: Check::Statement(check),
 };
 
-const NARROW: &[&str] = &["integer", "serial", "smallint", "smallserial"];
-
 fn check(cx: &StatementCx) -> Vec<Finding> {
     cx.actions()
         .flat_map(super::defined_columns)
         .filter_map(|d| {
-            let ty = d.column.ty.as_ref().filter(|t| !t.array && NARROW.contains(&t.name.as_str()))?;
+            let ty = d.column.ty.as_ref().filter(|t| !t.array)?;
+            let (_, limit) = NARROW_INTEGER_MAX.iter().find(|(narrow, _)| *narrow == ty.name)?;
             let name = d.column.name.as_str();
             let id_like = d.primary_key || name == "id" || name.ends_with("_id");
             id_like.then(|| {
-                let limit = if ty.name.starts_with("small") { "32,767" } else { "2,147,483,647" };
                 Finding::new(&RULE, d.column.span, format!(
                     "`{name}` is `{}`: ids stop at {limit}, and widening it later rewrites the table (and every table referencing it)",
                     ty.name
