@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::analysis::{AnalyzedFile, LockMode, Understanding};
 use crate::config::{FailOn, Settings};
 use crate::rules::{self, Category, Finding, Severity};
-use crate::source::suppress::Scope;
+use crate::source::suppress::{Covers, Dialect, IgnoredName, Scope};
 use crate::source::{Position, Span};
 
 #[derive(Debug, Clone)]
@@ -67,15 +67,18 @@ pub struct Report {
     pub schema_notes: Vec<String>,
 }
 
-/// Removes suppressed findings and adds an `unused-ignore` finding for every rule name in a
-/// suppression that silenced nothing (or names no rule).
+/// Removes suppressed findings and adds an `unused-ignore` finding for every name in a
+/// suppression that silenced nothing (or names no rule, or a foreign rule pgrisk lacks).
 fn apply_suppressions(
     file: &AnalyzedFile,
     findings: Vec<Finding>,
     settings: &Settings,
 ) -> Vec<Finding> {
     let suppressions = &file.source.suppressions;
-    let mut used: Vec<Vec<&str>> = vec![Vec::new(); suppressions.len()];
+    let mut used: Vec<Vec<bool>> = suppressions
+        .iter()
+        .map(|s| vec![false; s.names.len()])
+        .collect();
     // statements are in file order: binary search for the last one starting at or before
     let statement_of = |span: Span| {
         let after = file
@@ -90,15 +93,18 @@ fn apply_suppressions(
     let mut kept = Vec::new();
     for finding in findings {
         let owner = statement_of(finding.span);
-        let suppressed_by = suppressions.iter().position(|s| {
-            s.covers(finding.rule.name)
-                && match s.scope {
-                    Scope::File => true,
-                    Scope::Statement(target) => target.is_some() && target == owner,
-                }
+        let suppressed_by = suppressions.iter().enumerate().find_map(|(i, s)| {
+            let applies = match s.scope {
+                Scope::File => true,
+                Scope::Statement(target) => target.is_some() && target == owner,
+            };
+            applies
+                .then(|| s.covering(finding.rule.name))
+                .flatten()
+                .map(|name| (i, name))
         });
         match suppressed_by {
-            Some(i) => used[i].extend([finding.rule.name, "all"]),
+            Some((i, name)) => used[i][name] = true,
             None => kept.push(finding),
         }
     }
@@ -112,25 +118,54 @@ fn apply_suppressions(
     }
     for (suppression, used) in suppressions.iter().zip(used) {
         for name in suppression
-            .rules
+            .names
             .iter()
-            .filter(|n| !used.contains(&n.as_str()))
+            .zip(used)
+            .filter(|(_, used)| !used)
+            .map(|(name, _)| name)
         {
-            let message = if name != "all" && rules::find(name).is_none() {
-                let hint = crate::config::suggest(name)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                format!("`pgrisk-ignore` names unknown rule `{name}`{hint}")
-            } else {
-                format!("this `pgrisk-ignore` for `{name}` suppresses nothing here")
-            };
-            kept.push(
-                Finding::new(unused_ignore, suppression.span, message)
-                    .help("remove it from the comment, or fix the rule name"),
-            );
+            let (message, help) = unused_message(suppression.dialect, name);
+            kept.push(Finding::new(unused_ignore, suppression.span, message).help(help));
         }
     }
     kept
+}
+
+/// Why a suppression name silenced nothing, and what to do about it.
+fn unused_message(dialect: Dialect, name: &IgnoredName) -> (String, &'static str) {
+    let keyword = dialect.keyword();
+    let written = &name.written;
+    let unknown_pgrisk_rule = |rule: &str| rule != "all" && rules::find(rule).is_none();
+    match &name.covers {
+        Covers::Rules(r) if dialect == Dialect::Pgrisk && unknown_pgrisk_rule(&r[0]) => {
+            let hint = crate::config::suggest(written)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            (
+                format!("`{keyword}` names unknown rule `{written}`{hint}"),
+                "remove it from the comment, or fix the rule name",
+            )
+        }
+        Covers::Untranslated { known: true } => (
+            format!("`{keyword} {written}`: pgrisk has no rule for what it ignores"),
+            "nothing to suppress here; remove the name once the other tool is gone",
+        ),
+        Covers::Untranslated { known: false } => (
+            format!("`{keyword} {written}`: not a rule name pgrisk can translate"),
+            "check the spelling, or use `-- pgrisk-ignore <rule>` with pgrisk's rule name",
+        ),
+        Covers::Rules(r) if dialect != Dialect::Pgrisk => (
+            format!(
+                "this `{keyword}` for `{written}` (pgrisk: {}) suppresses nothing here",
+                r.join(", ")
+            ),
+            "remove it from the comment",
+        ),
+        Covers::All | Covers::Rules(_) => (
+            format!("this `{keyword}` for `{written}` suppresses nothing here"),
+            "remove it from the comment, or fix the rule name",
+        ),
+    }
 }
 
 impl Report {

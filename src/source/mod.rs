@@ -6,6 +6,7 @@
 //! result, [`SourceFile`], owns the original text: every later stage points into it.
 
 pub mod discover;
+pub mod foreign_ignores;
 pub mod lex;
 pub mod split;
 pub mod suppress;
