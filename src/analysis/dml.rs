@@ -5,8 +5,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AssignmentTarget, BinaryOperator, Expr, LimitClause, OnInsert, Query, SetExpr, Statement,
-    visit_expressions,
+    AssignmentTarget, BinaryOperator, Expr, FromTable, LimitClause, OnInsert, Query, SetExpr,
+    Statement, TableFactor, TableWithJoins, visit_expressions,
 };
 
 /// Calls that stamp every row with the migration's own time or a fresh random value.
@@ -136,7 +136,38 @@ fn is_key(expr: &Expr) -> bool {
     column_name(expr).is_some_and(|c| c == "id" || c.ends_with("_id"))
 }
 
-fn bounds(selection: &Expr) -> RowBounds {
+/// The one table a FROM list reads (no joins), lower-cased, without its schema.
+fn single_table(from: &[TableWithJoins]) -> Option<String> {
+    match from {
+        [
+            TableWithJoins {
+                relation: TableFactor::Table { name, .. },
+                joins,
+            },
+        ] if joins.is_empty() => name
+            .0
+            .last()
+            .map(|p| p.to_string().trim_matches('"').to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// The bounds of `key IN (SELECT key FROM target WHERE ...)`: the subquery picks the rows of
+/// the same table, so its conditions bound the outer statement as if written there.
+fn subquery_bounds(subquery: &Query, target: Option<&str>) -> Option<RowBounds> {
+    let SetExpr::Select(select) = subquery.body.as_ref() else {
+        return None;
+    };
+    let same_table = target.is_some() && single_table(&select.from).as_deref() == target;
+    select
+        .selection
+        .as_ref()
+        .filter(|_| same_table)
+        .map(|selection| bounds(selection, target))
+}
+
+/// How `selection` bounds the rows of `target` (the table updated or deleted from).
+fn bounds(selection: &Expr, target: Option<&str>) -> RowBounds {
     let mut b = RowBounds::default();
     for part in conjuncts(selection) {
         match part {
@@ -168,7 +199,13 @@ fn bounds(selection: &Expr) -> RowBounds {
                 subquery,
                 negated: false,
                 ..
-            } => b.limited_subquery |= has_limit(subquery),
+            } => {
+                b.limited_subquery |= has_limit(subquery);
+                if let Some(inner) = subquery_bounds(subquery, target) {
+                    b.null_checked.extend(inner.null_checked);
+                    b.lower_bounded.extend(inner.lower_bounded);
+                }
+            }
             Expr::InList {
                 expr,
                 negated: false,
@@ -268,12 +305,21 @@ pub fn facts(statement: &Statement) -> Option<DmlFacts> {
                     })
                 })
                 .collect(),
-            bounds: update.selection.as_ref().map(bounds),
+            bounds: update.selection.as_ref().map(|selection| {
+                bounds(
+                    selection,
+                    single_table(std::slice::from_ref(&update.table)).as_deref(),
+                )
+            }),
             limited: update.limit.is_some(),
             ..DmlFacts::default()
         }),
         Statement::Delete(delete) => Some(DmlFacts {
-            bounds: delete.selection.as_ref().map(bounds),
+            bounds: delete.selection.as_ref().map(|selection| {
+                let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) =
+                    &delete.from;
+                bounds(selection, single_table(from).as_deref())
+            }),
             limited: delete.limit.is_some(),
             ..DmlFacts::default()
         }),
@@ -323,6 +369,24 @@ mod tests {
         assert_eq!(b.null_checked, vec!["locale"]);
         assert!(b.limited_subquery && b.is_batch());
         assert!(of("DELETE FROM events").bounds.is_none());
+    }
+
+    #[test]
+    fn conditions_of_a_key_subquery_on_the_same_table_bound_the_rows() {
+        let b = of("UPDATE users SET locale = 'en' WHERE id IN (SELECT id FROM users WHERE locale IS NULL ORDER BY id LIMIT 1000)")
+            .bounds
+            .unwrap();
+        assert_eq!(b.null_checked, vec!["locale"]);
+        assert!(b.is_batch());
+        // another table's columns say nothing about the rows updated
+        let b = of("UPDATE orders SET locale = 'en' WHERE customer_id IN (SELECT id FROM customers WHERE locale IS NULL)")
+            .bounds
+            .unwrap();
+        assert!(b.null_checked.is_empty());
+        let b = of("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE created_at > now() - interval '1 day')")
+            .bounds
+            .unwrap();
+        assert_eq!(b.lower_bounded, vec!["created_at"]);
     }
 
     #[test]
