@@ -547,8 +547,7 @@ impl Analyzer {
                         None
                     }
                     (Some(old), Some(new)) => Some(format!(
-                        "changing `{column}` from `{}` to `{}` rewrites the table and rebuilds its indexes",
-                        old.name, new.name
+                        "changing `{column}` from `{old}` to `{new}` rewrites the table and rebuilds its indexes"
                     )),
                     _ => Some(format!(
                         "the old type of `{column}` is unknown here, so a rewrite of the table and its indexes is assumed"
@@ -1037,6 +1036,20 @@ mod tests {
                 .is_some_and(|r| r.contains("from `integer` to `bigint`")),
             "{:?}",
             alter.rewrite
+        );
+    }
+
+    #[test]
+    fn a_narrowing_type_change_names_both_lengths() {
+        let sql = "CREATE TABLE users (id bigint PRIMARY KEY, code varchar(40));\n\
+                   ALTER TABLE users ALTER COLUMN code TYPE varchar(26);";
+        let file = analyze_sql(sql, 16);
+        let rewrite = file.statements[1].actions[0].rewrite.as_deref();
+        assert_eq!(
+            rewrite,
+            Some(
+                "changing `code` from `character varying(40)` to `character varying(26)` rewrites the table and rebuilds its indexes"
+            )
         );
     }
 

@@ -94,6 +94,28 @@ pub struct TypeName {
     pub array: bool,
 }
 
+/// As PostgreSQL's `format_type` prints it: `character varying(26)`, `numeric(10,2)`,
+/// `timestamp(3) with time zone`, `integer[]`; the modifiers are often the whole story.
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let modifiers = if self.modifiers.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = self.modifiers.iter().map(i64::to_string).collect();
+            format!("({})", list.join(","))
+        };
+        // the precision of time types goes after their first word
+        match self.name.split_once(' ') {
+            Some((head @ ("timestamp" | "time"), zone)) => write!(f, "{head}{modifiers} {zone}")?,
+            _ => write!(f, "{}{modifiers}", self.name)?,
+        }
+        if self.array {
+            f.write_str("[]")?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnDef {
     pub name: String,

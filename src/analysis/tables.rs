@@ -412,6 +412,16 @@ mod tests {
     }
 
     #[test]
+    fn types_print_with_their_modifiers_as_postgres_does() {
+        let printed = |s: &str| ty(s).to_string();
+        assert_eq!(printed("varchar(26)"), "character varying(26)");
+        assert_eq!(printed("varchar"), "character varying");
+        assert_eq!(printed("NUMERIC(10, 2)"), "numeric(10,2)");
+        assert_eq!(printed("timestamptz(3)"), "timestamp(3) with time zone");
+        assert_eq!(printed("int[]"), "integer[]");
+    }
+
+    #[test]
     fn normalizes_type_aliases_and_modifiers() {
         assert_eq!(ty("VARCHAR(255)").name, "character varying");
         assert_eq!(ty("varchar(255)").modifiers, vec![255]);
