@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::analysis::{AnalyzedFile, LockMode, Understanding};
+use crate::analysis::{AnalyzedFile, AnalyzedStatement, LockMode, Understanding};
 use crate::config::{FailOn, Settings};
 use crate::rules::{self, Category, Finding, Severity};
 use crate::source::suppress::{Covers, Dialect, IgnoredName, Scope};
@@ -67,6 +67,18 @@ pub struct Report {
     pub schema_notes: Vec<String>,
 }
 
+/// The statement a finding's span starts in. Statements are in file order: binary search for
+/// the last one starting at or before the span.
+fn statement_of(file: &AnalyzedFile, span: Span) -> Option<&AnalyzedStatement> {
+    let after = file
+        .statements
+        .partition_point(|s| s.span.start <= span.start);
+    after
+        .checked_sub(1)
+        .map(|i| &file.statements[i])
+        .filter(|s| span.start <= s.span.end)
+}
+
 /// Removes suppressed findings and adds an `unused-ignore` finding for every name in a
 /// suppression that silenced nothing (or names no rule, or a foreign rule pgrisk lacks).
 fn apply_suppressions(
@@ -79,20 +91,9 @@ fn apply_suppressions(
         .iter()
         .map(|s| vec![false; s.names.len()])
         .collect();
-    // statements are in file order: binary search for the last one starting at or before
-    let statement_of = |span: Span| {
-        let after = file
-            .statements
-            .partition_point(|s| s.span.start <= span.start);
-        after
-            .checked_sub(1)
-            .map(|i| &file.statements[i])
-            .filter(|s| span.start <= s.span.end)
-            .map(|s| s.index)
-    };
     let mut kept = Vec::new();
     for finding in findings {
-        let owner = statement_of(finding.span);
+        let owner = statement_of(file, finding.span).map(|s| s.index);
         let suppressed_by = suppressions.iter().enumerate().find_map(|(i, s)| {
             let applies = match s.scope {
                 Scope::File => true,
@@ -200,7 +201,12 @@ impl Report {
         // every rule ran, so that suppressions can be judged; report only the enabled ones
         let enabled = settings.enabled_rules();
         kept.retain(|f| enabled.iter().any(|r| r.name == f.rule.name));
-        for finding in kept {
+        for mut finding in kept {
+            // names in messages come from the neutralized text: show the templates as written
+            let statement = statement_of(file, finding.span).map_or(finding.span, |s| s.span);
+            finding.message = source.as_written(statement, &finding.message);
+            finding.help = finding.help.map(|h| source.as_written(statement, &h));
+            finding.object = finding.object.map(|o| source.as_written(statement, &o));
             self.push(index, finding, settings, |offset| source.position(offset));
         }
     }

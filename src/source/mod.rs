@@ -165,6 +165,55 @@ impl SourceFile {
     pub fn position(&self, offset: usize) -> Position {
         self.lines.position(&self.text, offset)
     }
+
+    /// `message` with the neutral names that templates inside `within` became (`________`)
+    /// put back as the user wrote them (`{{ .Schema }}`), since names in messages come from
+    /// the neutralized text.
+    pub fn as_written(&self, within: Span, message: &str) -> String {
+        let Some(sql) = &self.rewritten else {
+            return message.to_owned();
+        };
+        let end = within.end.min(sql.len());
+        let templates: Vec<(&str, &str)> = (within.start..end)
+            .filter(|&i| {
+                let original = self.text.as_bytes().get(i..i + 2);
+                matches!(original, Some(b"{{") | Some(b"${")) && sql.as_bytes()[i] == b'_'
+            })
+            .filter_map(|start| {
+                let len = sql.as_bytes()[start..]
+                    .iter()
+                    .take_while(|&&b| b == b'_')
+                    .count();
+                Some((
+                    sql.get(start..start + len)?,
+                    self.text.get(start..start + len)?,
+                ))
+            })
+            .collect();
+        let mut restored = message.to_owned();
+        for (neutral, original) in templates {
+            restored = replace_whole_word(&restored, neutral, original);
+        }
+        restored
+    }
+}
+
+/// `text` with each occurrence of `word` that is not part of a longer identifier replaced.
+fn replace_whole_word(text: &str, word: &str, with: &str) -> String {
+    let is_ident = |c: Option<char>| c.is_some_and(|c| c == '_' || c.is_alphanumeric());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(word) {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        if at >= rest && !is_ident(before) && !is_ident(after) {
+            out.push_str(&text[rest..at]);
+            out.push_str(with);
+            rest = at + word.len();
+        }
+    }
+    out.push_str(&text[rest..]);
+    out
 }
 
 /// Replaces everything outside `keep` by spaces (newlines stay), so that the "down" part of
@@ -208,5 +257,26 @@ mod tests {
         let mut sql = "UP;\nDOWN;".to_string();
         blank_outside(&mut sql, std::slice::from_ref(&(0..4)));
         assert_eq!(sql, "UP;\n     ");
+    }
+
+    #[test]
+    fn neutralized_names_are_shown_as_written() {
+        let text = "ALTER TABLE ${schema}.a DROP COLUMN x;\nDROP TABLE {{ .Schema }}.b;";
+        let file = SourceFile::load(discover::from_text(
+            "t.sql".into(),
+            text.to_owned(),
+            &discover::DiscoverOptions::default(),
+        ));
+        let neutral_a = format!("{}.a", "_".repeat("${schema}".len()));
+        let whole = Span::new(0, text.len());
+        assert_eq!(
+            file.as_written(whole, &format!("on `{neutral_a}`")),
+            "on `${schema}.a`"
+        );
+        let first = Span::new(0, text.find('\n').unwrap());
+        let neutral_b = format!("{}.b", "_".repeat("{{ .Schema }}".len()));
+        // only templates inside the span count
+        assert_eq!(file.as_written(first, &neutral_b), neutral_b);
+        assert_eq!(file.as_written(whole, &neutral_b), "{{ .Schema }}.b");
     }
 }
