@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use pgrisk::source::SourceFile;
 use pgrisk::source::discover::{DiscoverOptions, Framework, TxMode, discover};
 
 use TxMode::{Autocommit as A, ImplicitMulti as M, Wrapped as W};
@@ -32,6 +33,17 @@ fn each_runner_layout_is_found_in_order_with_its_transaction_mode() {
                 ("00001_create_users.sql", W),
                 ("00002_create_orders.sql", W),
                 ("00003_add_orders_user_index.sql", A),
+            ],
+        ),
+        // `-- +migrate Up/Down` sections (two of each in one file), `StatementBegin/End`, and
+        // `-- +migrate Up notransaction`; numeric order (2 before 10)
+        (
+            "sql-migrate",
+            Framework::SqlMigrate,
+            &[
+                ("1_create_users.sql", W),
+                ("2_orders.sql", W),
+                ("10_index_orders_user_id.sql", A),
             ],
         ),
         // `-- migrate:up transaction:false`: the file goes as one multi-statement query
@@ -121,5 +133,44 @@ fn each_runner_layout_is_found_in_order_with_its_transaction_mode() {
             .map(|(name, tx)| (PathBuf::from(name), *framework, *tx))
             .collect();
         assert_eq!(seen, wanted, "{dir:?}");
+    }
+}
+
+/// Every project's "down" part (down sections, `*.down.sql`, diesel `down.sql`, Flyway undo
+/// `U` files) is a `DROP` or a narrowing type change; no statement of it may be linted, or a
+/// rollback is reported as if it ran forward.
+#[test]
+fn no_runner_lints_its_down_part() {
+    let root = crate::support::root().join("fixtures/layouts");
+    for dir in [
+        "goose",
+        "sql-migrate",
+        "dbmate/db/migrations",
+        "golang-migrate",
+        "diesel/migrations",
+        "flyway",
+    ] {
+        let dir = root.join(dir);
+        let on_disk = std::fs::read_dir(&dir).is_ok_and(|entries| entries.count() > 0);
+        assert!(on_disk, "{dir:?}");
+        let found = discover(std::slice::from_ref(&dir), &DiscoverOptions::default());
+        let mut linted = Vec::new();
+        for file in found.files {
+            let source = SourceFile::load(file);
+            for statement in &source.statements {
+                linted.push(source.statement_sql(statement).trim().to_owned());
+            }
+        }
+        let from_down: Vec<&String> = linted
+            .iter()
+            .filter(|s| {
+                s.starts_with("DROP") || s.contains("DROP COLUMN") || s.contains("TYPE varchar(50)")
+            })
+            .collect();
+        assert!(
+            from_down.is_empty(),
+            "{dir:?} lints its down part: {from_down:?}"
+        );
+        assert!(!linted.is_empty(), "{dir:?}");
     }
 }

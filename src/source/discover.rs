@@ -32,6 +32,7 @@ pub enum Framework {
     Plain,
     GolangMigrate,
     Goose,
+    SqlMigrate,
     Dbmate,
     Sqlx,
     Diesel,
@@ -45,6 +46,7 @@ impl Framework {
         Framework::Plain,
         Framework::GolangMigrate,
         Framework::Goose,
+        Framework::SqlMigrate,
         Framework::Dbmate,
         Framework::Sqlx,
         Framework::Diesel,
@@ -58,6 +60,7 @@ impl Framework {
             Framework::Plain => "plain",
             Framework::GolangMigrate => "golang-migrate",
             Framework::Goose => "goose",
+            Framework::SqlMigrate => "sql-migrate",
             Framework::Dbmate => "dbmate",
             Framework::Sqlx => "sqlx",
             Framework::Diesel => "diesel",
@@ -242,6 +245,19 @@ const TX_FACTS: &[TxFacts] = &[
             why: "statements run one by one outside a transaction",
         }),
     },
+    // rubenv/sql-migrate migrate.go: PlanMigration takes Queries = Up and DisableTransaction = DisableTransactionUp;
+    // ApplyMigrations begins one transaction per migration and Execs each statement in it, or runs them on the DB
+    // when disabled; sqlparse/sqlparse.go sets it from the `notransaction` option of `-- +migrate Up`.
+    TxFacts {
+        framework: Framework::SqlMigrate,
+        default: TxMode::Wrapped,
+        default_why: "each migration's Up statements run in one transaction",
+        opt_out: Some(OptOut {
+            marker: "-- +migrate Up notransaction",
+            mode: TxMode::Autocommit,
+            why: "statements run one by one outside a transaction",
+        }),
+    },
     // amacneil/dbmate pkg/dbmate/migration.go (transaction option); issues #126, #182, #285: with transaction:false the section is still one Exec.
     TxFacts {
         framework: Framework::Dbmate,
@@ -345,19 +361,21 @@ pub fn from_text(path: PathBuf, text: String, opts: &DiscoverOptions) -> Migrati
     } else {
         path
     };
-    let goose = scan_goose(&text);
-    let dbmate = scan_dbmate(&text);
+    let notes = Annotations::scan(&text);
     let layout = layout(&path);
     let framework = opts
         .framework
-        .unwrap_or_else(|| detect(&path, &text, &layout, &goose, &dbmate));
-    let (tx, tx_reason) = transaction(framework, &path, &text, &goose, &dbmate, opts);
+        .unwrap_or_else(|| detect(&path, &text, &layout, &notes));
+    let (tx, tx_reason) = transaction(framework, &path, &text, &notes, opts);
     let all = 0..text.len();
     let whole = vec![all];
     let (up, statement_blocks) = match framework {
-        Framework::Goose if goose.has_up => (goose.up, goose.blocks),
-        Framework::Goose => (whole, goose.blocks),
-        Framework::Dbmate if dbmate.has_up => (dbmate.up, Vec::new()),
+        Framework::Goose | Framework::SqlMigrate => {
+            let sections = notes.into_sections(framework);
+            let up = if sections.has_up { sections.up } else { whole };
+            (up, sections.blocks)
+        }
+        Framework::Dbmate if notes.dbmate.has_up => (notes.dbmate.up, Vec::new()),
         _ => (whole, Vec::new()),
     };
     MigrationFile {
@@ -375,17 +393,14 @@ pub fn from_text(path: PathBuf, text: String, opts: &DiscoverOptions) -> Migrati
 // Detection
 
 /// Annotations say most about the runner, so they win; then the file's name and layout.
-fn detect(
-    path: &Path,
-    text: &str,
-    layout: &Layout,
-    goose: &GooseScan,
-    dbmate: &DbmateScan,
-) -> Framework {
-    if goose.has_up {
+fn detect(path: &Path, text: &str, layout: &Layout, notes: &Annotations) -> Framework {
+    if notes.goose.has_up {
         return Framework::Goose;
     }
-    if dbmate.has_up {
+    if notes.sql_migrate.has_up {
+        return Framework::SqlMigrate;
+    }
+    if notes.dbmate.has_up {
         return Framework::Dbmate;
     }
     // `<ver>_x.up.sql` is golang-migrate's only layout but just one of sqlx's two, and both tools
@@ -423,8 +438,7 @@ fn transaction(
     framework: Framework,
     path: &Path,
     text: &str,
-    goose: &GooseScan,
-    dbmate: &DbmateScan,
+    notes: &Annotations,
     opts: &DiscoverOptions,
 ) -> (TxMode, String) {
     let name = framework.name();
@@ -441,7 +455,7 @@ fn transaction(
     }
     let facts = tx_facts(framework);
     match (
-        opt_out_present(framework, path, text, goose, dbmate),
+        opt_out_present(framework, path, text, notes),
         &facts.opt_out,
     ) {
         (OptOutFound::Marker, Some(opt)) => {
@@ -471,8 +485,7 @@ fn opt_out_present(
     framework: Framework,
     path: &Path,
     text: &str,
-    goose: &GooseScan,
-    dbmate: &DbmateScan,
+    notes: &Annotations,
 ) -> OptOutFound {
     let marker = |found: bool| {
         if found {
@@ -483,8 +496,8 @@ fn opt_out_present(
     };
     let on_disk = path.as_os_str() != STDIN_NAME;
     match framework {
-        Framework::Goose => marker(goose.no_tx),
-        Framework::Dbmate => marker(dbmate.no_tx),
+        Framework::Goose | Framework::SqlMigrate => marker(notes.sections(framework).no_tx),
+        Framework::Dbmate => marker(notes.dbmate.no_tx),
         // sqlx tests the raw text, so a BOM in front silently keeps the transaction.
         Framework::Sqlx if text.starts_with("-- no-transaction") => OptOutFound::Marker,
         Framework::Sqlx if strip_bom(text).starts_with("-- no-transaction") => {
@@ -737,66 +750,147 @@ fn strip_bom(s: &str) -> &str {
     s.strip_prefix('\u{feff}').unwrap_or(s)
 }
 
+/// What the annotation-driven runners read from a file's comments.
+struct Annotations {
+    goose: SectionScan,
+    sql_migrate: SectionScan,
+    dbmate: DbmateScan,
+}
+
+impl Annotations {
+    fn scan(text: &str) -> Annotations {
+        Annotations {
+            goose: scan_sections(text, "+goose", goose_directive),
+            sql_migrate: scan_sections(text, "+migrate", sql_migrate_directive),
+            dbmate: scan_dbmate(text),
+        }
+    }
+
+    fn sections(&self, framework: Framework) -> &SectionScan {
+        match framework {
+            Framework::SqlMigrate => &self.sql_migrate,
+            _ => &self.goose,
+        }
+    }
+
+    fn into_sections(self, framework: Framework) -> SectionScan {
+        match framework {
+            Framework::SqlMigrate => self.sql_migrate,
+            _ => self.goose,
+        }
+    }
+}
+
+/// Up/Down sections (any number of each) and statement blocks, as goose and sql-migrate mark
+/// them.
 #[derive(Debug, Default)]
-struct GooseScan {
+struct SectionScan {
     has_up: bool,
     up: Vec<Range<usize>>,
     blocks: Vec<Range<usize>>,
     no_tx: bool,
 }
 
-/// goose annotations: `-- +goose <directive>`, case-insensitive, at the start of a line.
-fn goose_directive(line: &str) -> Option<String> {
-    let rest = line.strip_prefix("--")?.trim_start();
-    let head = rest.get(..6)?;
-    let tail = &rest[6..];
-    if !head.eq_ignore_ascii_case("+goose") || !tail.starts_with(char::is_whitespace) {
-        return None;
-    }
-    Some(
-        tail.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_ascii_lowercase(),
-    )
+/// One annotation line of a sectioned migration file.
+#[derive(Debug, PartialEq, Eq)]
+enum Directive {
+    Up {
+        no_transaction: bool,
+    },
+    Down,
+    StatementBegin,
+    StatementEnd,
+    /// goose's file-wide `NO TRANSACTION`.
+    NoTransaction,
 }
 
-fn scan_goose(text: &str) -> GooseScan {
-    let mut scan = GooseScan::default();
+/// `--`, spaces, then `word` and a space: the rest of the line, or `None`.
+fn annotation<'a>(line: &'a str, word: &str, case_insensitive: bool) -> Option<&'a str> {
+    let rest = line.strip_prefix("--")?.trim_start();
+    let head = rest.get(..word.len())?;
+    let tail = &rest[word.len()..];
+    let same = if case_insensitive {
+        head.eq_ignore_ascii_case(word)
+    } else {
+        head == word
+    };
+    (same && tail.starts_with(char::is_whitespace)).then_some(tail)
+}
+
+/// goose annotations: `-- +goose <directive>`, case-insensitive, at the start of a line.
+fn goose_directive(line: &str) -> Option<Directive> {
+    let words = annotation(line, "+goose", true)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    match words.as_str() {
+        "up" => Some(Directive::Up {
+            no_transaction: false,
+        }),
+        "down" => Some(Directive::Down),
+        "statementbegin" => Some(Directive::StatementBegin),
+        "statementend" => Some(Directive::StatementEnd),
+        "no transaction" => Some(Directive::NoTransaction),
+        _ => None,
+    }
+}
+
+/// sql-migrate annotations (sqlparse/sqlparse.go): `-- +migrate Up [notransaction]`,
+/// `Down`, `StatementBegin`, `StatementEnd`; commands are case-sensitive there.
+fn sql_migrate_directive(line: &str) -> Option<Directive> {
+    let mut words = annotation(line, "+migrate", false)?.split_whitespace();
+    match words.next()? {
+        "Up" => Some(Directive::Up {
+            no_transaction: words.any(|w| w == "notransaction"),
+        }),
+        "Down" => Some(Directive::Down),
+        "StatementBegin" => Some(Directive::StatementBegin),
+        "StatementEnd" => Some(Directive::StatementEnd),
+        _ => None,
+    }
+}
+
+fn scan_sections(
+    text: &str,
+    marker: &str,
+    directive: fn(&str) -> Option<Directive>,
+) -> SectionScan {
+    let mut scan = SectionScan::default();
     // most files have no annotation: skip the line scan for them
-    if !text.contains("+goose") {
+    if !text.contains(marker) {
         return scan;
     }
     let mut up_start = None;
     let mut block_start = None;
     for line in lines(text) {
-        let Some(directive) = goose_directive(line.text) else {
+        let Some(directive) = directive(line.text) else {
             continue;
         };
-        match directive.as_str() {
-            "up" => {
+        match directive {
+            Directive::Up { no_transaction } => {
                 scan.has_up = true;
+                scan.no_tx |= no_transaction;
                 up_start.get_or_insert(line.next);
             }
-            "down" => {
+            Directive::Down => {
                 if let Some(start) = up_start.take() {
                     scan.up.push(start..line.start);
                 }
-                // goose rejects an unclosed block; end it with its section.
+                // both runners reject an unclosed block; end it with its section.
                 if let Some(start) = block_start.take() {
                     scan.blocks.push(start..line.start);
                 }
             }
-            "statementbegin" => {
+            Directive::StatementBegin => {
                 block_start.get_or_insert(line.next);
             }
-            "statementend" => {
+            Directive::StatementEnd => {
                 if let Some(start) = block_start.take() {
                     scan.blocks.push(start..line.start);
                 }
             }
-            "no transaction" => scan.no_tx = true,
-            _ => {}
+            Directive::NoTransaction => scan.no_tx = true,
         }
     }
     if let Some(start) = up_start {
@@ -1568,6 +1662,26 @@ mod tests {
         assert!(block.starts_with("CREATE FUNCTION"), "{block:?}");
         assert!(block.trim_end().ends_with("plpgsql;"), "{block:?}");
         assert!(!block.contains("+goose"));
+    }
+
+    #[test]
+    fn sql_migrate_sections_are_case_sensitive_and_notransaction_is_per_direction() {
+        let text = "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n\
+                    -- +migrate Up\nCREATE TABLE b (id int);\n-- +migrate Down notransaction\nDROP TABLE b;\n";
+        let f = from_text("1_ab.sql".into(), text.into(), &DiscoverOptions::default());
+        assert_eq!(
+            (f.framework, f.tx),
+            (Framework::SqlMigrate, TxMode::Wrapped)
+        );
+        let up = up_text(&f);
+        assert!(up.contains("TABLE a") && up.contains("TABLE b") && !up.contains("DROP"));
+        let no_tx = "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON a (id);\n";
+        let f = from_text("2_i.sql".into(), no_tx.into(), &DiscoverOptions::default());
+        assert_eq!(f.tx, TxMode::Autocommit);
+        // sql-migrate matches `Up` exactly: a lower-case `up` is an ordinary comment
+        let lower = "-- +migrate up\nCREATE TABLE c (id int);\n";
+        let f = from_text("3_c.sql".into(), lower.into(), &DiscoverOptions::default());
+        assert_eq!(f.framework, Framework::Plain);
     }
 
     #[test]
