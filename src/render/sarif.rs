@@ -114,7 +114,9 @@ struct OwnedText {
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
     rule_id: &'a str,
-    rule_index: usize,
+    /// Index in `tool.driver.rules` (every registered rule is there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
     level: &'static str,
     message: OwnedText,
     locations: [Location; 1],
@@ -252,10 +254,7 @@ fn what_it_flags(doc: &str) -> Option<&str> {
 }
 
 fn result<'a>(report: &'a Report, d: &'a Diagnostic, fingerprint: String) -> SarifResult<'a> {
-    let rule_index = rules::ALL
-        .iter()
-        .position(|r| r.name == d.rule)
-        .expect("every diagnostic comes from a registered rule");
+    let rule_index = rules::ALL.iter().position(|r| r.name == d.rule);
     let mut message = d.message.clone();
     if let Some(help) = &d.help {
         message.push_str("\nhelp: ");
