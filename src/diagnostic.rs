@@ -65,6 +65,8 @@ pub struct Report {
     pub unparsed: Vec<(usize, usize, String, bool)>,
     /// `--schema` statements that could not be replayed (the run goes on without them).
     pub schema_notes: Vec<String>,
+    /// Inputs that could not be read (the others were still checked; SARIF reports them).
+    pub input_errors: Vec<String>,
 }
 
 /// The statement a finding's span starts in. Statements are in file order: binary search for

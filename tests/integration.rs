@@ -5,6 +5,7 @@ mod support;
 mod cli; // the binary: exit codes, formats, hostile input
 mod corpus; // PostgreSQL's regression SQL: no panic, coverage counted
 mod fixtures; // fixtures/lint: expect markers and reviewed renders
+mod formats; // sarif (official validator), markdown, junit, github annotations
 mod layouts; // fixtures/layouts: one small project per migration runner
 mod rule_docs; // rules/*.md ↔ the registry, and executable doc examples
 mod trace; // real servers: disposable clusters, lock ground truth, --dsn rollback

@@ -60,7 +60,8 @@ pub fn check_and_render(
         mode,
         parse_all: shared.verbose,
     };
-    let report = check_files(input, settings);
+    let mut report = check_files(input, settings);
+    report.input_errors = discovered.errors.iter().map(|e| e.to_string()).collect();
     for note in &report.schema_notes {
         eprintln!("pgrisk: warning: {note}");
     }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, ColorChoice, Command, SharedArgs};
 use crate::config::{self, FailOn, Settings};
 use crate::error::Error;
-use crate::render::RenderOptions;
+use crate::render::{RenderOptions, SourceLinks};
 
 pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
@@ -102,5 +102,16 @@ pub fn render_options(shared: &SharedArgs) -> RenderOptions {
         width: if color { 120 } else { 100 },
         verbose: shared.verbose,
         quiet: shared.quiet,
+        links: source_links(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
     }
+}
+
+/// GitHub Actions' repository and commit, for links in markdown output. `PGRISK_LINK_SHA`
+/// wins over `GITHUB_SHA`, which is a merge commit on `pull_request` runs.
+fn source_links(env: impl Fn(&str) -> Option<String>) -> Option<SourceLinks> {
+    Some(SourceLinks {
+        server: env("GITHUB_SERVER_URL")?,
+        repository: env("GITHUB_REPOSITORY")?,
+        commit: env("PGRISK_LINK_SHA").or_else(|| env("GITHUB_SHA"))?,
+    })
 }

@@ -97,15 +97,25 @@ pub fn check_query_text(text: &str, schema: &str, settings: &Settings) -> Report
 
 /// Lints text as if it were a plain `.sql` file called `name`.
 pub fn lint_text(name: &str, text: &str, settings: &Settings) -> Report {
-    let file = discover::from_text(
-        PathBuf::from(name),
-        text.to_owned(),
-        &discover_options(settings),
-    );
+    lint_texts(&[(name.to_owned(), text.to_owned())], settings)
+}
+
+/// Lints texts as one migration set of plain `.sql` files, in this order.
+pub fn lint_texts(files: &[(String, String)], settings: &Settings) -> Report {
+    let files = files
+        .iter()
+        .map(|(name, text)| {
+            discover::from_text(
+                PathBuf::from(name),
+                text.clone(),
+                &discover_options(settings),
+            )
+        })
+        .collect();
     check_files(
         Input {
             context: Vec::new(),
-            files: vec![file],
+            files,
             mode: Mode::Migrations,
             parse_all: false,
         },
@@ -113,15 +123,24 @@ pub fn lint_text(name: &str, text: &str, settings: &Settings) -> Report {
     )
 }
 
-pub fn render_to_string(report: &Report, format: Format) -> String {
-    let options = RenderOptions {
+/// What a run without a terminal and outside GitHub Actions renders with.
+pub fn plain_render_options() -> RenderOptions {
+    RenderOptions {
         color: false,
         width: 100,
         verbose: false,
         quiet: false,
-    };
+        links: None,
+    }
+}
+
+pub fn render_to_string(report: &Report, format: Format) -> String {
+    render_with(report, format, &plain_render_options())
+}
+
+pub fn render_with(report: &Report, format: Format, options: &RenderOptions) -> String {
     let mut out = Vec::new();
-    render::render(report, format, &options, &mut out).expect("render to memory");
+    render::render(report, format, options, &mut out).expect("render to memory");
     String::from_utf8(out).expect("renders are UTF-8")
 }
 
