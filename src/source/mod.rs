@@ -5,7 +5,9 @@
 //! templating so the text parses; `suppress` reads `-- pgrisk-ignore` comments. The
 //! result, [`SourceFile`], owns the original text: every later stage points into it.
 
+pub mod changes;
 pub mod discover;
+pub mod git;
 pub mod lex;
 pub mod split;
 pub mod suppress;
