@@ -267,7 +267,7 @@ fn deleted_files_are_neither_read_nor_reported() {
     assert_eq!(run.checked_files(), 0);
     assert!(
         run.stderr
-            .contains("migrations/0002_users.sql: deleted since"),
+            .contains("migrations/0002_users.sql: deleted, not read"),
         "{}",
         run.stderr
     );
@@ -502,6 +502,31 @@ fn queries_report_only_changed_query_files() {
     );
     assert!(
         run.stderr.contains("1 changed query file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unchanged_files_sorting_after_a_changed_one_are_replayed_first() {
+    let repo = Repo::with_base();
+    let base = repo.head();
+    // a branch's file with an older number than a migration already in BASE
+    repo.write(
+        "migrations/0001a_users_index.sql",
+        "CREATE INDEX users_id_idx ON users (id);\n",
+    );
+    let run = pgrisk(repo.path(), &["lint", "--diff", &base, "migrations", "-v"]);
+    assert!(
+        run.rules_in("migrations/0001a_users_index.sql")
+            .contains("create-index-blocking"),
+        "users comes from 0002, deployed: {}",
+        run.json
+    );
+    assert!(
+        run.stderr.contains(
+            "migrations/0001a_users_index.sql: sorts before 1 migration replayed before it"
+        ),
         "{}",
         run.stderr
     );

@@ -41,6 +41,63 @@ struct Root {
     rel: String,
 }
 
+/// The path arguments, placed in the work tree.
+struct Arguments {
+    roots: Vec<Root>,
+    /// Directory arguments: every changed file under them is reported.
+    dirs: Vec<String>,
+    /// File arguments, as given and relative to the top: only these are reported.
+    named: Vec<(PathBuf, String)>,
+}
+
+impl Arguments {
+    fn place(repo: &Repo, paths: &[PathBuf]) -> Result<Arguments, GitError> {
+        let mut arguments = Arguments {
+            roots: Vec::new(),
+            dirs: Vec::new(),
+            named: Vec::new(),
+        };
+        for path in paths {
+            let shown = directory_of(path);
+            let rel = repo.relative(&shown)?;
+            if path.is_dir() {
+                arguments.dirs.push(rel.clone());
+            } else {
+                arguments.named.push((path.clone(), repo.relative(path)?));
+            }
+            if arguments.roots.iter().all(|r| r.rel != rel) {
+                arguments.roots.push(Root { shown, rel });
+            }
+        }
+        Ok(arguments)
+    }
+
+    /// What git commands are limited to; none means the whole repository.
+    fn pathspecs(&self) -> Vec<String> {
+        if self.roots.iter().any(|r| r.rel.is_empty()) {
+            return Vec::new();
+        }
+        self.roots.iter().map(|r| r.rel.clone()).collect()
+    }
+
+    fn reported(&self, rel: &str) -> bool {
+        self.named.iter().any(|(_, named)| named == rel)
+            || self
+                .dirs
+                .iter()
+                .any(|dir| dir.is_empty() || rel.starts_with(&format!("{dir}/")))
+    }
+}
+
+/// A directory argument itself; a file argument's directory.
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        _ if path.is_dir() => path.to_path_buf(),
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 pub fn select(
     paths: &[PathBuf],
     compare: &Compare,
@@ -49,38 +106,10 @@ pub fn select(
     if paths.iter().any(|p| p.as_os_str() == "-") {
         return Err(GitError::Stdin);
     }
-    let dir_of = |path: &Path| -> PathBuf {
-        match path.parent() {
-            _ if path.is_dir() => path.to_path_buf(),
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
-    };
-    let repo = Repo::containing(&dir_of(
-        paths.first().map_or(Path::new("."), PathBuf::as_path),
-    ))?;
-    let mut roots: Vec<Root> = Vec::new();
-    // repository paths under which every changed file is reported, and single files
-    let mut reported_dirs = Vec::new();
-    let mut named: Vec<(PathBuf, String)> = Vec::new();
-    for path in paths {
-        let shown = dir_of(path);
-        let rel = repo.relative(&shown)?;
-        if path.is_dir() {
-            reported_dirs.push(rel.clone());
-        } else {
-            named.push((path.clone(), repo.relative(path)?));
-        }
-        if roots.iter().all(|r| r.rel != rel) {
-            roots.push(Root { shown, rel });
-        }
-    }
-    // no pathspec means the whole repository
-    let pathspecs: Vec<String> = if roots.iter().any(|r| r.rel.is_empty()) {
-        Vec::new()
-    } else {
-        roots.iter().map(|r| r.rel.clone()).collect()
-    };
+    let first = paths.first().map_or(Path::new("."), PathBuf::as_path);
+    let repo = Repo::containing(&directory_of(first))?;
+    let arguments = Arguments::place(&repo, paths)?;
+    let pathspecs = arguments.pathspecs();
     let (base, side, against) = match compare {
         Compare::Since(name) => {
             let base = repo.merge_base(name)?;
@@ -106,17 +135,16 @@ pub fn select(
     let mut notes: Vec<String> = unchanged
         .deleted
         .iter()
-        .map(|path| format!("{path}: deleted {against}, not read"))
+        .map(|path| format!("{path}: deleted, not read"))
         .collect();
     let found = match side {
         Side::WorkTree => {
-            let mut inputs: Vec<PathBuf> = roots.iter().map(|r| r.shown.clone()).collect();
-            inputs.extend(named.iter().map(|(path, _)| path.clone()));
-            discover::discover(&inputs, opts)
+            let roots = arguments.roots.iter().map(|r| r.shown.clone());
+            let named = arguments.named.iter().map(|(path, _)| path.clone());
+            discover::discover(&roots.chain(named).collect::<Vec<_>>(), opts)
         }
-        Side::Index => read_index(&repo, &index, &roots, &named, opts, &mut notes)?,
+        Side::Index => read_index(&repo, &index, &arguments, opts, &mut notes)?,
     };
-
     let Discovered {
         files,
         errors,
@@ -128,24 +156,22 @@ pub fn select(
         ..Discovered::default()
     };
     let mut context = Vec::new();
-    let named: HashSet<String> = named.into_iter().map(|(_, rel)| rel).collect();
-    let under = |rel: &str, dir: &str| dir.is_empty() || rel.starts_with(&format!("{dir}/"));
-    let mut changed_before = Vec::new();
+    // each changed file, and how many context files come before it in migration order
+    let mut positions = Vec::new();
     for file in files {
-        // a path git cannot place is not known to it: new
+        // discovered under the arguments, so inside the work tree
         let rel = repo.relative(&file.path).unwrap_or_default();
-        let reported = named.contains(&rel) || reported_dirs.iter().any(|d| under(&rel, d));
-        if reported && !unchanged.paths.contains(&rel) {
-            changed_before.push((file.path.clone(), context.len()));
+        if arguments.reported(&rel) && !unchanged.paths.contains(&rel) {
+            positions.push((file.path.clone(), context.len()));
             changed.files.push(file);
         } else {
             context.push(file);
         }
     }
-    // unchanged files after a changed one are deployed already, so they are replayed first too
-    for (path, replayed_before) in changed_before {
-        let later = context.len() - replayed_before;
-        if let Some(first) = context.get(replayed_before) {
+    // context files after a changed one are deployed already, so they are replayed first too
+    for (path, before) in positions {
+        if let Some(first) = context.get(before) {
+            let later = context.len() - before;
             notes.push(format!(
                 "{}: sorts before {later} migration{} replayed before it as already deployed \
                  (first {})",
@@ -168,15 +194,14 @@ pub fn select(
 fn read_index(
     repo: &Repo,
     entries: &[IndexEntry],
-    roots: &[Root],
-    named: &[(PathBuf, String)],
+    arguments: &Arguments,
     opts: &DiscoverOptions,
     notes: &mut Vec<String>,
 ) -> Result<Discovered, GitError> {
     let mut out = Discovered::default();
     let mut chosen: Vec<(PathBuf, &IndexEntry)> = Vec::new();
     let mut taken = HashSet::new();
-    for root in roots {
+    for root in &arguments.roots {
         let prefix = if root.rel.is_empty() {
             String::new()
         } else {
@@ -207,7 +232,7 @@ fn read_index(
             Err(error) => out.errors.push(error),
         }
     }
-    for (path, rel) in named {
+    for (path, rel) in &arguments.named {
         match entries.iter().find(|e| &e.path == rel) {
             Some(entry) if taken.insert(rel.clone()) => chosen.push((path.clone(), entry)),
             Some(_) => {}
