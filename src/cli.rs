@@ -141,6 +141,20 @@ pub struct SharedArgs {
     /// Also run sqlparser on every statement and list those it rejects (parse coverage)
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub changes: ChangeArgs,
+}
+
+/// Which files to report, from git: the others are replayed as the existing database.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Report only files added or changed since git ref BASE (its merge base with HEAD),
+    /// compared with the work tree; unchanged migrations are replayed as already deployed
+    #[arg(long, value_name = "BASE", conflicts_with = "staged")]
+    pub diff: Option<String>,
+    /// Report only files staged for commit (index vs HEAD), read from the index (pre-commit)
+    #[arg(long)]
+    pub staged: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,8 @@ pub enum Error {
     Connect(#[from] crate::pg::connect::ConnectError),
     #[error(transparent)]
     Trace(#[from] crate::trace::TraceError),
+    #[error(transparent)]
+    Git(#[from] crate::source::git::GitError),
     #[error("interrupted")]
     Interrupted,
 }

@@ -4,6 +4,7 @@ mod support;
 
 mod cli; // the binary: exit codes, formats, hostile input
 mod corpus; // PostgreSQL's regression SQL: no panic, coverage counted
+mod diff; // --diff and --staged against real git repositories
 mod fixtures; // fixtures/lint: expect markers and reviewed renders
 mod formats; // sarif (official validator), markdown, junit, github annotations
 mod layouts; // fixtures/layouts: one small project per migration runner

@@ -28,8 +28,8 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         include: settings.include.clone(),
         exclude: settings.exclude.clone(),
     };
-    let context = super::read_schema(&args.shared, &options)?;
-    let discovered = discover::discover(&args.input.paths, &options);
+    let (context, discovered) =
+        super::read_inputs(&args.input.paths, &args.shared, &options, Mode::Migrations)?;
     check_and_render(
         context,
         discovered,

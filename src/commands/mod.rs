@@ -6,12 +6,16 @@ pub mod queries;
 pub mod trace;
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::analysis::Mode;
 use crate::cli::{Cli, ColorChoice, Command, SharedArgs};
 use crate::config::{self, FailOn, Settings};
 use crate::error::Error;
 use crate::render::{RenderOptions, SourceLinks};
+use crate::source::changes::{self, Compare};
+use crate::source::discover::{self, DiscoverOptions, Discovered, MigrationFile};
 
 pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
@@ -75,18 +79,60 @@ pub fn resolve_settings(shared: &SharedArgs) -> Result<Settings, Error> {
 }
 
 /// `--schema` files, read like migrations (in migration order when a directory is given).
-pub fn read_schema(
+fn read_schema(
     shared: &SharedArgs,
-    options: &crate::source::discover::DiscoverOptions,
-) -> Result<Vec<crate::source::MigrationFile>, Error> {
+    options: &DiscoverOptions,
+) -> Result<Vec<MigrationFile>, Error> {
     if shared.schema.is_empty() {
         return Ok(Vec::new());
     }
-    let found = crate::source::discover::discover(&shared.schema, options);
+    let found = discover::discover(&shared.schema, options);
     match found.errors.first() {
         Some(error) => Err(Error::Usage(format!("--schema: {error}"))),
         None => Ok(found.files),
     }
+}
+
+/// The files to check, and the context replayed before them: `--schema`, then with `--diff` or
+/// `--staged` the unchanged migrations (deployed already, so their tables exist). Query files
+/// create nothing, so in `queries` the unchanged ones are simply not checked.
+pub fn read_inputs(
+    paths: &[PathBuf],
+    shared: &SharedArgs,
+    options: &DiscoverOptions,
+    mode: Mode,
+) -> Result<(Vec<MigrationFile>, Discovered), Error> {
+    let mut context = read_schema(shared, options)?;
+    let compare = match (&shared.changes.diff, shared.changes.staged) {
+        (Some(base), _) => Compare::Since(base.clone()),
+        (None, true) => Compare::Staged,
+        (None, false) => return Ok((context, discover::discover(paths, options))),
+    };
+    let selection = changes::select(paths, &compare, options)?;
+    if shared.verbose {
+        for note in &selection.notes {
+            eprintln!("pgrisk: note: {note}");
+        }
+    }
+    let changed = selection.changed.files.len();
+    let plural = if changed == 1 { "" } else { "s" };
+    let summary = match mode {
+        Mode::Migrations => {
+            let unchanged = selection.context.len();
+            context.extend(selection.context);
+            format!(
+                "{changed} changed migration file{plural} {}; {unchanged} other{} replayed as \
+                 already deployed",
+                selection.against,
+                if unchanged == 1 { "" } else { "s" }
+            )
+        }
+        Mode::Queries => format!("{changed} changed query file{plural} {}", selection.against),
+    };
+    if !shared.quiet {
+        eprintln!("pgrisk: {summary}");
+    }
+    Ok((context, selection.changed))
 }
 
 pub fn render_options(shared: &SharedArgs) -> RenderOptions {

@@ -6,7 +6,7 @@ use super::lint::check_and_render;
 use crate::analysis::Mode;
 use crate::cli::QueriesArgs;
 use crate::error::Error;
-use crate::source::discover::{self, DiscoverOptions, Framework};
+use crate::source::discover::{DiscoverOptions, Framework};
 
 pub fn run(args: QueriesArgs) -> Result<ExitCode, Error> {
     let settings = super::resolve_settings(&args.shared)?;
@@ -15,7 +15,7 @@ pub fn run(args: QueriesArgs) -> Result<ExitCode, Error> {
         max_file_bytes: settings.max_file_size,
         ..DiscoverOptions::default()
     };
-    let context = super::read_schema(&args.shared, &options)?;
-    let discovered = discover::discover(&args.paths, &options);
+    let (context, discovered) =
+        super::read_inputs(&args.paths, &args.shared, &options, Mode::Queries)?;
     check_and_render(context, discovered, Mode::Queries, &settings, &args.shared)
 }

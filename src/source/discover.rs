@@ -15,6 +15,10 @@ use std::fs;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 /// Display name for text read from standard input.
 const STDIN_NAME: &str = "<stdin>";
@@ -171,6 +175,11 @@ pub enum SourceError {
     InputTooLarge { path: PathBuf, limit: u64 },
     #[error("{}: directory contains no .sql migrations", .path.display())]
     NoMigrations { path: PathBuf },
+    #[error("{}: bad include/exclude pattern: {error}", .path.display())]
+    Pattern {
+        path: PathBuf,
+        error: globset::Error,
+    },
     #[error("{}: {error}", .path.display())]
     Io { path: PathBuf, error: io::Error },
 }
@@ -186,6 +195,7 @@ impl SourceError {
             | SourceError::TooLarge { path, .. }
             | SourceError::InputTooLarge { path, .. }
             | SourceError::NoMigrations { path }
+            | SourceError::Pattern { path, .. }
             | SourceError::Io { path, .. } => path,
         }
     }
@@ -1163,139 +1173,258 @@ fn discover_dir(
     seen: &mut HashSet<PathBuf>,
     out: &mut Discovered,
 ) {
+    let filters = match Filters::new(opts) {
+        Ok(filters) => Arc::new(filters),
+        Err(error) => {
+            out.errors.push(pattern_error(root, error));
+            return;
+        }
+    };
     let errors_before = out.errors.len();
-    let mut filtered_out = false;
-    let mut found = walk(root, opts, &mut out.errors, &mut filtered_out);
+    let (found, filtered_out) = walk(root, &filters, &mut out.errors);
+    let walk_failed = out.errors.len() > errors_before;
+    match run_order(root, found, filtered_out, walk_failed) {
+        Ok(paths) => {
+            for path in paths {
+                if first_time(seen, &path) {
+                    load(&path, opts, out);
+                }
+            }
+        }
+        Err(error) => out.errors.push(error),
+    }
+}
+
+/// Run order of files that git lists (its index) under the directory argument `root`: the
+/// filters and the order of a walk of `root`, so a directory reads the same from git as from
+/// disk. `listed` are paths relative to `root`, `/`-separated.
+pub fn order_listed(
+    root: &Path,
+    listed: &[String],
+    opts: &DiscoverOptions,
+) -> Result<Vec<PathBuf>, SourceError> {
+    let filters = Filters::new(opts).map_err(|e| pattern_error(root, e))?;
+    let filtered_out = AtomicBool::new(false);
+    let found = listed
+        .iter()
+        .filter(|rel| {
+            rel.match_indices('/')
+                .map(|(end, _)| &rel[..end])
+                .all(|dir| enters_dir(dir, &root.join(dir), &filters, &filtered_out))
+        })
+        .filter_map(|rel| candidate(rel, root.join(rel), &filters, &filtered_out))
+        .collect();
+    run_order(root, found, filtered_out.into_inner(), false)
+}
+
+/// Sorts a directory's candidates into run order. Finding none is an error, unless filters
+/// removed them (the user's choice) or the walk failed (already reported).
+fn run_order(
+    root: &Path,
+    mut found: Vec<Candidate>,
+    filtered_out: bool,
+    walk_failed: bool,
+) -> Result<Vec<PathBuf>, SourceError> {
+    if found.is_empty() && !filtered_out && !walk_failed {
+        return Err(SourceError::NoMigrations {
+            path: root.to_path_buf(),
+        });
+    }
     found.sort_by(|a, b| {
         a.class
             .cmp(&b.class)
             .then_with(|| natural_cmp(&a.key, &b.key))
     });
-    // Filtering everything away is the user's choice, and a walk error was already reported.
-    if found.is_empty() && !filtered_out && out.errors.len() == errors_before {
-        out.errors.push(SourceError::NoMigrations {
-            path: root.to_path_buf(),
-        });
-    }
-    for candidate in found {
-        if first_time(seen, &candidate.path) {
-            load(&candidate.path, opts, out);
-        }
-    }
+    Ok(found.into_iter().map(|c| c.path).collect())
 }
 
+/// Walks `root` the way git sees it: `.gitignore` files (from `root` up to the work tree's
+/// top), `.git/info/exclude` and the global excludes file apply inside a git work tree. Hidden
+/// entries and build directories are skipped; symbolic links are followed and loops end.
+/// Returns the candidates and whether a filter removed any.
 fn walk(
     root: &Path,
-    opts: &DiscoverOptions,
+    filters: &Arc<Filters>,
     errors: &mut Vec<SourceError>,
-    filtered_out: &mut bool,
-) -> Vec<Candidate> {
+) -> (Vec<Candidate>, bool) {
+    let filtered_out = Arc::new(AtomicBool::new(false));
+    let walker = {
+        let (filters, filtered_out) = (Arc::clone(filters), Arc::clone(&filtered_out));
+        let root = root.to_path_buf();
+        ignore::WalkBuilder::new(&root)
+            .ignore(false)
+            .follow_links(true)
+            .filter_entry(move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                !is_dir
+                    || entry.depth() == 0
+                    || enters_dir(
+                        &relative(&root, entry.path()),
+                        entry.path(),
+                        &filters,
+                        &filtered_out,
+                    )
+            })
+            .build()
+    };
     let mut found = Vec::new();
-    // Canonical directories already entered: symlink loops end here.
-    let mut visited = HashSet::new();
-    if let Ok(canonical) = fs::canonicalize(root) {
-        visited.insert(canonical);
-    }
-    let mut stack = vec![(root.to_path_buf(), String::new())];
-    while let Some((dir, rel_dir)) = stack.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                errors.push(io_error(&dir, e));
-                continue;
+    for entry in walker {
+        match entry {
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_dir()) => {}
+            Ok(entry) => {
+                let rel = relative(root, entry.path());
+                found.extend(candidate(&rel, entry.into_path(), filters, &filtered_out));
             }
-        };
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    errors.push(io_error(&dir, e));
-                    continue;
-                }
-            };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let rel = if rel_dir.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel_dir}/{name}")
-            };
-            let is_dir = match entry.file_type() {
-                Ok(t) if t.is_symlink() => fs::metadata(&path).is_ok_and(|m| m.is_dir()),
-                Ok(t) => t.is_dir(),
-                Err(_) => false,
-            };
-            if is_dir {
-                if SKIP_DIRS.contains(&name.as_str()) {
-                    continue;
-                }
-                if is_excluded(&rel, &path, opts) {
-                    *filtered_out = true;
-                    continue;
-                }
-                if fs::canonicalize(&path).is_ok_and(|c| visited.insert(c)) {
-                    stack.push((path, rel));
-                }
-                continue;
-            }
-            let is_sql = name
-                .rsplit_once('.')
-                .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("sql"));
-            if !is_sql || is_down_file(&path) {
-                continue;
-            }
-            if !is_included(&rel, &path, opts) || is_excluded(&rel, &path, opts) {
-                *filtered_out = true;
-                continue;
-            }
-            found.push(Candidate {
-                class: sort_class(&path),
-                key: path.to_string_lossy().into_owned(),
-                path,
-            });
+            Err(error) if is_loop(&error) => {}
+            Err(error) => errors.push(walk_error(root, error)),
         }
     }
-    found
+    (found, filtered_out.load(AtomicOrdering::Relaxed))
 }
 
-fn is_included(rel: &str, path: &Path, opts: &DiscoverOptions) -> bool {
-    opts.include.is_empty() || opts.include.iter().any(|p| pattern_matches(p, rel, path))
+/// `path` relative to the walked `root`, `/`-separated.
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
-fn is_excluded(rel: &str, path: &Path, opts: &DiscoverOptions) -> bool {
-    opts.exclude.iter().any(|p| pattern_matches(p, rel, path))
+/// Whether a walk enters the directory `rel` (relative to the walked root).
+fn enters_dir(rel: &str, path: &Path, filters: &Filters, filtered_out: &AtomicBool) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if name.starts_with('.') || SKIP_DIRS.contains(&name) {
+        return false;
+    }
+    if filters.exclude.matches(rel, path) {
+        filtered_out.store(true, AtomicOrdering::Relaxed);
+        return false;
+    }
+    true
 }
 
-/// A pattern with `/` matches the relative path or the displayed path; one without matches
-/// any single component.
-fn pattern_matches(pattern: &str, rel: &str, path: &Path) -> bool {
-    let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
-    let p: Vec<char> = pattern.chars().collect();
-    let matches = |s: &str| glob(&p, &s.chars().collect::<Vec<_>>());
-    if pattern.contains('/') {
-        let shown = path.to_string_lossy().replace('\\', "/");
-        matches(rel) || matches(shown.trim_start_matches("./"))
-    } else {
-        rel.split('/').any(matches)
+/// The file `rel` as a migration to run, unless it is hidden, not `.sql`, a down migration, or
+/// left out by the include/exclude patterns.
+fn candidate(
+    rel: &str,
+    path: PathBuf,
+    filters: &Filters,
+    filtered_out: &AtomicBool,
+) -> Option<Candidate> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let is_sql = name
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("sql"));
+    if name.starts_with('.') || !is_sql || is_down_file(&path) {
+        return None;
+    }
+    let included = filters
+        .include
+        .as_ref()
+        .is_none_or(|include| include.matches(rel, &path));
+    if !included || filters.exclude.matches(rel, &path) {
+        filtered_out.store(true, AtomicOrdering::Relaxed);
+        return None;
+    }
+    Some(Candidate {
+        class: sort_class(&path),
+        key: path.to_string_lossy().into_owned(),
+        path,
+    })
+}
+
+fn is_loop(error: &ignore::Error) -> bool {
+    match error {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+fn walk_error(root: &Path, error: ignore::Error) -> SourceError {
+    fn path_of(error: &ignore::Error) -> Option<&Path> {
+        match error {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            _ => None,
+        }
+    }
+    let path = path_of(&error).unwrap_or(root).to_path_buf();
+    let message = error.to_string();
+    let error = error
+        .into_io_error()
+        .unwrap_or_else(|| io::Error::other(message));
+    io_error(&path, error)
+}
+
+/// The include/exclude patterns of [`DiscoverOptions`], compiled.
+struct Filters {
+    /// `None`: everything is included.
+    include: Option<Patterns>,
+    exclude: Patterns,
+}
+
+impl Filters {
+    fn new(opts: &DiscoverOptions) -> Result<Filters, globset::Error> {
+        let include = if opts.include.is_empty() {
+            None
+        } else {
+            Some(Patterns::new(&opts.include)?)
+        };
+        Ok(Filters {
+            include,
+            exclude: Patterns::new(&opts.exclude)?,
+        })
+    }
+}
+
+/// Glob patterns: one with `/` matches the relative path or the displayed path; one without
+/// matches any single component, as in `.gitignore`.
+struct Patterns {
+    paths: GlobSet,
+    components: GlobSet,
+}
+
+impl Patterns {
+    fn new(patterns: &[String]) -> Result<Patterns, globset::Error> {
+        let mut paths = GlobSetBuilder::new();
+        let mut components = GlobSetBuilder::new();
+        for pattern in patterns {
+            let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+            let glob = compile_glob(pattern)?;
+            if pattern.contains('/') {
+                paths.add(glob);
+            } else {
+                components.add(glob);
+            }
+        }
+        Ok(Patterns {
+            paths: paths.build()?,
+            components: components.build()?,
+        })
+    }
+
+    fn matches(&self, rel: &str, path: &Path) -> bool {
+        let shown = || path.to_string_lossy().replace('\\', "/");
+        (!self.paths.is_empty()
+            && (self.paths.is_match(rel) || self.paths.is_match(shown().trim_start_matches("./"))))
+            || (!self.components.is_empty() && rel.split('/').any(|c| self.components.is_match(c)))
     }
 }
 
 /// `*` and `?` stay within one component; `**` crosses them, and `**/` may match nothing.
-fn glob(p: &[char], s: &[char]) -> bool {
-    match p {
-        [] => s.is_empty(),
-        ['*', '*', '/', rest @ ..] => {
-            glob(rest, s) || (0..s.len()).any(|i| s[i] == '/' && glob(rest, &s[i + 1..]))
-        }
-        ['*', '*', rest @ ..] => (0..=s.len()).any(|i| glob(rest, &s[i..])),
-        ['*', rest @ ..] => (0..=s.len())
-            .take_while(|&i| i == 0 || s[i - 1] != '/')
-            .any(|i| glob(rest, &s[i..])),
-        ['?', rest @ ..] => s.first().is_some_and(|&c| c != '/') && glob(rest, &s[1..]),
-        [c, rest @ ..] => s.first() == Some(c) && glob(rest, &s[1..]),
+fn compile_glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+fn pattern_error(root: &Path, error: globset::Error) -> SourceError {
+    SourceError::Pattern {
+        path: root.to_path_buf(),
+        error,
     }
 }
 
@@ -1307,7 +1436,33 @@ fn first_time(seen: &mut HashSet<PathBuf>, path: &Path) -> bool {
 }
 
 fn load(path: &Path, opts: &DiscoverOptions, out: &mut Discovered) {
-    match read_file(path, opts.max_file_bytes) {
+    let read = read_file(path, opts.max_file_bytes);
+    classify(path, read, opts, out);
+}
+
+/// Like a file on disk, for content read from elsewhere (git's index): the same size limit,
+/// decoding and classification. Sidecar files are still looked up on disk beside `path`.
+pub fn load_bytes(path: &Path, bytes: Vec<u8>, opts: &DiscoverOptions, out: &mut Discovered) {
+    let size = bytes.len() as u64;
+    let read = if size > opts.max_file_bytes {
+        Err(SourceError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: opts.max_file_bytes,
+        })
+    } else {
+        decode(path, bytes)
+    };
+    classify(path, read, opts, out);
+}
+
+fn classify(
+    path: &Path,
+    read: Result<Decoded, SourceError>,
+    opts: &DiscoverOptions,
+    out: &mut Discovered,
+) {
+    match read {
         Ok((text, warning)) => {
             out.warnings.extend(warning);
             out.files.push(from_text(path.to_path_buf(), text, opts));
@@ -2026,12 +2181,7 @@ mod tests {
 
     #[test]
     fn glob_matcher() {
-        let m = |p: &str, s: &str| {
-            glob(
-                &p.chars().collect::<Vec<_>>(),
-                &s.chars().collect::<Vec<_>>(),
-            )
-        };
+        let m = |p: &str, s: &str| compile_glob(p).unwrap().compile_matcher().is_match(s);
         assert!(m("*.sql", "a.sql"));
         assert!(!m("*.sql", "dir/a.sql"));
         assert!(m("**/*.sql", "a.sql"));
@@ -2040,6 +2190,62 @@ mod tests {
         assert!(m("a/**/c", "a/c"));
         assert!(!m("a/?", "a/bc"));
         assert!(m("V?__*.sql", "V1__x.sql"));
+    }
+
+    #[test]
+    fn git_ignored_files_are_skipped_in_a_work_tree() {
+        let d = tree(&[
+            (".git/HEAD", b"ref: refs/heads/main\n"),
+            (".gitignore", b"scratch/\n*_local.sql\n"),
+            ("db/1_a.sql", b"SELECT 1;"),
+            ("db/scratch/2_b.sql", b"SELECT 2;"),
+            ("db/3_mine_local.sql", b"SELECT 3;"),
+        ]);
+        // .gitignore files above the directory argument apply too, as in git
+        let found = run(&d.path().join("db"), &DiscoverOptions::default());
+        assert_eq!(names(&found, &d.path().join("db")), ["1_a.sql"]);
+        // named explicitly, an ignored file is still read
+        let named = d.path().join("db/3_mine_local.sql");
+        assert_eq!(
+            discover(&[named], &DiscoverOptions::default()).files.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn listed_files_get_the_walk_filters_and_order() {
+        let listed: Vec<String> = [
+            "10_c.sql",
+            "2_b.sql",
+            "2_b.down.sql",
+            ".hidden/4_x.sql",
+            "node_modules/5_x.sql",
+            "legacy/6_x.sql",
+            "notes.txt",
+        ]
+        .map(String::from)
+        .to_vec();
+        let opts = DiscoverOptions {
+            exclude: vec!["legacy".into()],
+            ..DiscoverOptions::default()
+        };
+        let order = order_listed(Path::new("db"), &listed, &opts).unwrap();
+        assert_eq!(order, [Path::new("db/2_b.sql"), Path::new("db/10_c.sql")]);
+        let nothing = order_listed(Path::new("db"), &listed[6..], &opts);
+        assert!(matches!(nothing, Err(SourceError::NoMigrations { .. })));
+    }
+
+    #[test]
+    fn bad_pattern_is_one_error() {
+        let d = tree(&[("1_a.sql", b"SELECT 1;")]);
+        let opts = DiscoverOptions {
+            exclude: vec!["[a".into()],
+            ..DiscoverOptions::default()
+        };
+        let found = run(d.path(), &opts);
+        assert!(found.files.is_empty());
+        let message = found.errors[0].to_string();
+        assert!(message.contains("bad include/exclude pattern") && !message.contains('\n'));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! templating so the text parses; `suppress` reads `-- pgrisk-ignore` comments. The
 //! result, [`SourceFile`], owns the original text: every later stage points into it.
 
+pub mod changes;
 pub mod discover;
 pub mod foreign_ignores;
+pub mod git;
 pub mod lex;
 pub mod split;
 pub mod suppress;
