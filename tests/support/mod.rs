@@ -257,3 +257,74 @@ pub fn examples(doc: &str) -> Vec<(String, Option<u32>, String)> {
     }
     out
 }
+
+/// Runs git in `dir` with a fixed identity (a fresh machine has none) and returns its
+/// trimmed stdout; a failing git command fails the test with its stderr.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=pgrisk test",
+            "-c",
+            "user.email=test@pgrisk.invalid",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Where the tests that install pgrisk the way users do (`cargo install`, by the GitHub
+/// Action or pre-commit) build it, shared so it is compiled once per checkout.
+pub fn tool_build_dir() -> PathBuf {
+    root().join("target").join("tool-build")
+}
+
+/// Cargo settings for those installs: their own target directory, and a release profile
+/// without LTO, since these tests check the integration, not the optimised binary.
+pub fn tool_build_env() -> Vec<(String, String)> {
+    [
+        (
+            "CARGO_TARGET_DIR",
+            tool_build_dir().join("target").display().to_string(),
+        ),
+        ("CARGO_PROFILE_RELEASE_LTO", "false".into()),
+        ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16".into()),
+        ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// A program the integration tests drive as users do (pre-commit, Neovim, the SARIF
+/// validator): `$VAR` if set, else the name on PATH, else the place `scripts/test.sh`
+/// installs it. Missing, the test fails and says how to install it.
+pub fn test_tool(var: &str, name: &str, installed_at: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(var) {
+        return PathBuf::from(path);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    let local = root().join(installed_at);
+    on_path
+        .or_else(|| local.is_file().then_some(local))
+        .unwrap_or_else(|| {
+            panic!("`{name}` is needed by this test: run scripts/test.sh (it installs it), or set {var}")
+        })
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests drive as real programs, when missing, then runs
+# `cargo test`. Idempotent; arguments go to cargo test (e.g. `scripts/test.sh lsp`).
+#   PostgreSQL server  (Debian postgresql)      disposable clusters for trace, fix and live tests
+#   pre-commit         (PyPI, target/test-tools/venv)   the pre-commit hook
+#   Neovim             (Debian neovim)          the LSP client
+#   SARIF validator    (npm @microsoft/sarif-multitool, target/test-tools/npm)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools=target/test-tools
+mkdir -p "$tools"
+
+apt_updated=false
+apt_install() {
+  if [ "$apt_updated" = false ]; then
+    apt-get update -qq
+    apt_updated=true
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "installing PostgreSQL server packages"
+  apt_install postgresql
+fi
+if ! command -v nvim >/dev/null 2>&1; then
+  echo "installing Neovim (the LSP tests' client)"
+  apt_install neovim
+fi
+if [ ! -x "$tools/venv/bin/pre-commit" ]; then
+  echo "installing pre-commit from PyPI into $tools/venv"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q --disable-pip-version-check pre-commit
+fi
+if [ ! -e "$tools/npm/node_modules/.bin/sarif" ]; then
+  echo "installing the SARIF validator from npm into $tools/npm"
+  npm install --silent --no-audit --no-fund --prefix "$tools/npm" @microsoft/sarif-multitool >/dev/null
+fi
+
+cargo test --locked "$@"
