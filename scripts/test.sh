@@ -5,6 +5,7 @@
 #   pre-commit         (PyPI, target/test-tools/venv)   the pre-commit hook
 #   Neovim             (Debian neovim)          the LSP client
 #   SARIF validator    (npm @microsoft/sarif-multitool, target/test-tools/npm)
+#   git                (Debian git)             the --diff/--staged, Action and pre-commit tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=target/test-tools
@@ -19,6 +20,10 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+if ! command -v git >/dev/null 2>&1; then
+  echo "installing git"
+  apt_install git
+fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL server packages"
   apt_install postgresql
@@ -32,9 +37,11 @@ if [ ! -x "$tools/venv/bin/pre-commit" ]; then
   python3 -m venv "$tools/venv"
   "$tools/venv/bin/pip" install -q --disable-pip-version-check pre-commit
 fi
-if [ ! -e "$tools/npm/node_modules/.bin/sarif" ]; then
+# a .NET binary inside the npm package; pinned, since its verdicts are what the test reads
+if [ ! -x "$tools/npm/node_modules/.bin/sarif-multitool" ]; then
   echo "installing the SARIF validator from npm into $tools/npm"
-  npm install --silent --no-audit --no-fund --prefix "$tools/npm" @microsoft/sarif-multitool >/dev/null
+  npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
+    @microsoft/sarif-multitool@5.7.0 >/dev/null
 fi
 
 cargo test --locked "$@"

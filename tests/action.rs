@@ -362,7 +362,7 @@ fn pull_request_run_annotates_comments_once_and_fails_on_errors() {
     assert_eq!(first.status, 1, "errors fail the job:\n{}", first.log);
     assert!(
         first.log.contains(
-            "::error file=migrations/0003_orders_status.sql,line=3,endLine=3,col=1,endColumn=51,title=create-index-blocking::"
+            "::error file=migrations/0003_orders_status.sql,line=3,endLine=3,col=1,endColumn=50,title=create-index-blocking::"
         ),
         "annotation on the PR's own file:\n{}",
         first.log

@@ -234,14 +234,6 @@ fn sarif_run_with_an_unreadable_input_is_not_successful() {
     assert!(note.contains("no-such-dir"), "{note}");
 }
 
-/// `$PGRISK_SARIF_MULTITOOL`, or where `.ci/run` installs it.
-fn sarif_validator() -> Option<PathBuf> {
-    let installed = support::root().join("target/npm-tools/node_modules/.bin/sarif-multitool");
-    std::env::var_os("PGRISK_SARIF_MULTITOOL")
-        .map(PathBuf::from)
-        .or_else(|| installed.exists().then_some(installed))
-}
-
 /// Every (level, rule id, message) the validator reports for `file`.
 fn validator_results(log: &Value, file: &Path) -> Vec<(String, String, String)> {
     let name = file.file_name().unwrap().to_str().unwrap();
@@ -261,16 +253,11 @@ fn validator_results(log: &Value, file: &Path) -> Vec<(String, String, String)> 
 
 #[test]
 fn sarif_passes_the_official_validator() {
-    let Some(validator) = sarif_validator() else {
-        let how = "npm install --prefix target/npm-tools @microsoft/sarif-multitool@5.7.0 \
-                   (or set PGRISK_SARIF_MULTITOOL); .ci/run does this";
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the SARIF validator is not installed: {how}"
-        );
-        eprintln!("note: SARIF validation skipped, the validator is not installed: {how}");
-        return;
-    };
+    let validator = support::test_tool(
+        "PGRISK_SARIF_MULTITOOL",
+        "sarif-multitool",
+        "target/test-tools/npm/node_modules/.bin/sarif-multitool",
+    );
     let dir = tempfile::tempdir().unwrap();
     let ours = dir.path().join("pgrisk.sarif");
     std::fs::write(&ours, render_to_string(&mixed(), Format::Sarif)).unwrap();
