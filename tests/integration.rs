@@ -4,6 +4,7 @@ mod support;
 
 mod cli; // the binary: exit codes, formats, hostile input
 mod corpus; // PostgreSQL's regression SQL: no panic, coverage counted
+mod fix; // lint --fix: safe fixes keep their promise, on real PostgreSQL too
 mod fixtures; // fixtures/lint: expect markers and reviewed renders
 mod layouts; // fixtures/layouts: one small project per migration runner
 mod rule_docs; // rules/*.md ↔ the registry, and executable doc examples

@@ -50,7 +50,7 @@ pub mod validate_in_same_transaction;
 
 use crate::analysis::dml::DmlFacts;
 use crate::analysis::{Action, ActionKind, AlterOp, LockTaken};
-use crate::rules::{Finding, StatementCx};
+use crate::rules::{Applicability, Finding, Fix, StatementCx};
 
 /// One finding per action that `build` accepts, given the strongest lock the action takes
 /// on a relation that existed before this migration set. New relations are never flagged:
@@ -65,6 +65,52 @@ pub(crate) fn on_existing(
             build(action, lock).map(|f| f.with_lock(lock).version_facts(action))
         })
         .collect()
+}
+
+/// Whether the statement is a `DO` block: its SQL runs inside a function, where the
+/// statements that refuse a transaction block fail too.
+fn is_do_block(cx: &StatementCx) -> bool {
+    let sql = cx.file.source.sql();
+    let span = cx.statement.span;
+    crate::source::lex::Lexer::new(&sql[..span.end], span.start)
+        .find(|t| !t.is_trivia())
+        .is_some_and(|t| t.is_word(sql, "do"))
+}
+
+/// The fix that inserts ` CONCURRENTLY` at `at`, titled "`what` concurrently". Safe only
+/// where the statement is then legal: when `refuses_transaction`, outside a transaction
+/// block (what `concurrently-in-transaction` checks) and a `DO` body. Otherwise, or when the
+/// rule knows an `obstacle`, a suggestion that says what must change first.
+pub(crate) fn concurrently_fix(
+    cx: &StatementCx,
+    at: usize,
+    what: &str,
+    refuses_transaction: bool,
+    obstacle: Option<String>,
+) -> Fix {
+    let in_block = refuses_transaction
+        .then(|| {
+            if is_do_block(cx) {
+                Some("inside a `DO` block, which runs as a function".to_owned())
+            } else {
+                concurrently_in_transaction::transaction_block(cx)
+            }
+        })
+        .flatten();
+    let (title, applicability) = match (obstacle, in_block) {
+        (Some(obstacle), _) => (
+            format!("{what} concurrently ({obstacle})"),
+            Applicability::Suggestion,
+        ),
+        (None, Some(why)) => (
+            format!(
+                "move this statement to its own migration that runs outside a transaction, then {what} concurrently (it cannot run inside a transaction block {why})"
+            ),
+            Applicability::Suggestion,
+        ),
+        (None, None) => (format!("{what} concurrently"), Applicability::Safe),
+    };
+    Fix::insert(title, applicability, at, " CONCURRENTLY")
 }
 
 /// What sqlparser's AST says about an action that is an `UPDATE`, if it is one.

@@ -25,11 +25,21 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
             if lock.is_none() && !action.locks.is_empty() {
                 return None;
             }
+            // REINDEX SYSTEM has no concurrent form
+            let keyword = (*target != "SYSTEM")
+                .then(|| cx.keyword_span(action.span, &target.to_ascii_lowercase()))
+                .flatten();
+            // `(CONCURRENTLY false)` would contradict the keyword: the option must change
+            let obstacle = cx
+                .keyword_span(action.span, "concurrently")
+                .map(|_| "change the option list to `CONCURRENTLY true` instead".to_owned());
+            let fix = keyword.map(|kw| super::concurrently_fix(cx, kw.end, "rebuild", true, obstacle));
             let finding = Finding::new(&RULE, action.span, format!(
                 "`REINDEX {target}` on `{name}` blocks writes to the table and reads through the index until it finishes"
             ))
             .help("use `REINDEX ... CONCURRENTLY` outside a transaction block")
-            .version_facts(action);
+            .version_facts(action)
+            .fix(fix);
             Some(match lock {
                 Some(lock) => finding.with_lock(lock),
                 None => finding.object(name),
