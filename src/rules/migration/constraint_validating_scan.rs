@@ -163,23 +163,18 @@ fn not_valid_fix(cx: &StatementCx, action: &Action, constraint: &ConstraintDef) 
     });
     // after the statement's line (and its trailing comment), at its indentation
     let end = cx.statement.span.end;
-    let line_end = sql[end..].find('\n').map_or(sql.len(), |i| end + i);
+    let line_end = super::line_end(sql, end);
     let rest = sql[end..line_end].trim();
     let at = if rest.is_empty() || rest.starts_with("--") {
         line_end
     } else {
         end
     };
-    let line_start = sql[..cx.statement.span.start]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let indent: String = sql[line_start..]
-        .chars()
-        .take_while(|c| *c == ' ' || *c == '\t')
-        .collect();
+    let newline = super::line_break(sql);
+    let indent = super::indentation(sql, cx.statement.span.start);
     edits.push(Edit {
         span: Span::new(at, at),
-        insert: format!("\n{indent}ALTER TABLE {table} VALIDATE CONSTRAINT {name};"),
+        insert: format!("{newline}{indent}ALTER TABLE {table} VALIDATE CONSTRAINT {name};"),
     });
     let (title, applicability) = match why_not {
         Some(why) => (

@@ -25,8 +25,7 @@ const LOCK_TIMEOUT: &str = "2s";
 fn set_timeout_fix(cx: &FileCx, statement: &AnalyzedStatement) -> Fix {
     let sql = cx.file.source.sql();
     let start = statement.span.start;
-    let line_start = sql[..start].rfind('\n').map_or(0, |i| i + 1);
-    let indent = &sql[line_start..start];
+    let indent = &sql[super::line_start(sql, start)..start];
     let scope = if statement.before.in_transaction() {
         "LOCAL "
     } else {
@@ -34,7 +33,7 @@ fn set_timeout_fix(cx: &FileCx, statement: &AnalyzedStatement) -> Fix {
     };
     let set = format!("SET {scope}lock_timeout = '{LOCK_TIMEOUT}';");
     let text = if indent.chars().all(char::is_whitespace) {
-        format!("{set}\n{indent}")
+        format!("{set}{}{indent}", super::line_break(sql))
     } else {
         format!("{set} ")
     };

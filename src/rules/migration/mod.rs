@@ -113,6 +113,32 @@ pub(crate) fn concurrently_fix(
     Fix::insert(title, applicability, at, " CONCURRENTLY")
 }
 
+/// The file's line break, `\r\n` when it uses them: lines a fix adds match the others.
+pub(crate) fn line_break(sql: &str) -> &'static str {
+    if sql.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// The byte offset where the line holding `offset` starts.
+pub(crate) fn line_start(sql: &str, offset: usize) -> usize {
+    sql[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The byte offset where the line holding `offset` ends, before its line break.
+pub(crate) fn line_end(sql: &str, offset: usize) -> usize {
+    let end = sql[offset..].find('\n').map_or(sql.len(), |i| offset + i);
+    if end > offset && sql[..end].ends_with('\r') {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// The spaces and tabs that start the line holding `offset`.
+pub(crate) fn indentation(sql: &str, offset: usize) -> &str {
+    let line = &sql[line_start(sql, offset)..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
 /// What sqlparser's AST says about an action that is an `UPDATE`, if it is one.
 pub(crate) fn update_facts(action: &Action) -> Option<&DmlFacts> {
     match &action.kind {
@@ -205,4 +231,24 @@ pub(crate) fn columns_of_type(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_the_file_line_breaks_and_indentation() {
+        let sql = "BEGIN;\r\n\t  ALTER TABLE t ADD CHECK (a > 0); -- x\r\nCOMMIT;\r\n";
+        let alter = sql.find("ALTER").unwrap();
+        assert_eq!(line_break(sql), "\r\n");
+        assert_eq!(line_break("a;\nb;"), "\n");
+        assert_eq!(line_start(sql, alter), 8);
+        assert_eq!(
+            &sql[alter..line_end(sql, alter)],
+            "ALTER TABLE t ADD CHECK (a > 0); -- x"
+        );
+        assert_eq!(indentation(sql, alter), "\t  ");
+        assert_eq!(line_end("a;", 0), 2);
+    }
 }
