@@ -2,7 +2,7 @@
 //! IF EXISTS. A failure half-way leaves the first statements applied, and a rerun then fails.
 
 use crate::analysis::tables::{CREATE_IF_NOT_EXISTS, CREATE_MODIFIERS, DROP_IF_EXISTS, GuardForm};
-use crate::analysis::{Action, ActionKind, ObjectKind};
+use crate::analysis::{Action, ActionKind, Name, ObjectKind};
 use crate::rules::{
     Applicability, Category, Check, Finding, Fix, Rule, Severity, StatementCx, rule_doc,
 };
@@ -58,8 +58,28 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         .collect()
 }
 
-/// Adds the existence guard where PostgreSQL accepts one for this form.
+/// Whether a later statement of the file seeds `table` with an INSERT that only this
+/// unguarded `CREATE TABLE` keeps from running twice.
+fn seeded_later(cx: &StatementCx, table: &Name) -> bool {
+    cx.file
+        .statements
+        .iter()
+        .filter(|s| s.span.start > cx.statement.span.start)
+        .any(|statement| {
+            let later = StatementCx { statement, ..*cx };
+            super::seed_insert_not_idempotent::replay_would_reach(&later, table)
+        })
+}
+
+/// Adds the existence guard where PostgreSQL accepts one for this form. It is only a
+/// suggestion for a table the file then seeds without a guard.
 fn guard_fix(cx: &StatementCx, action: &Action) -> Option<Fix> {
+    let applicability = match &action.kind {
+        ActionKind::CreateTable { table, .. } if seeded_later(cx, table) => {
+            Applicability::Suggestion
+        }
+        _ => Applicability::Safe,
+    };
     let (forms, guard) = match &action.kind {
         ActionKind::CreateTable { .. } => (CREATE_IF_NOT_EXISTS, "IF NOT EXISTS"),
         // IF NOT EXISTS needs the index's name; on a concurrent build it hides a failed one
@@ -81,12 +101,13 @@ fn guard_fix(cx: &StatementCx, action: &Action) -> Option<Fix> {
         forms,
         cx.settings.pg_version,
     )?;
-    Some(Fix::insert(
-        format!("add `{guard}`"),
-        Applicability::Safe,
-        at,
-        format!(" {guard}"),
-    ))
+    let title = match applicability {
+        Applicability::Safe => format!("add `{guard}`"),
+        Applicability::Suggestion => format!(
+            "add `{guard}`, and guard the INSERTs that seed the table below (a rerun would reach them and duplicate their rows)"
+        ),
+    };
+    Some(Fix::insert(title, applicability, at, format!(" {guard}")))
 }
 
 /// Where the guard goes in the `CREATE`/`DROP` at `span`: after the object words (and
@@ -122,6 +143,10 @@ fn guard_point(
         .is_some_and(|(w, _)| w == "concurrently")
     {
         last += 1;
+    }
+    // already guarded (a form the reader does not know): nothing to add
+    if object.get(last + 1).is_some_and(|(w, _)| w == "if") {
+        return None;
     }
     object.get(last).map(|(_, end)| *end)
 }
