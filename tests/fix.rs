@@ -272,6 +272,43 @@ async fn run_statements(
     errors
 }
 
+/// Runs each case before and after its fixes in fresh databases holding the fixtures'
+/// schema; the fixed SQL may not fail where the original did not.
+async fn check_on_server(cluster: &Cluster, fixed: &[FixedCase], failures: &mut Vec<String>) {
+    let admin = support::connect(cluster, "postgres").await;
+    admin
+        .batch_execute("CREATE DATABASE fix_schema")
+        .await
+        .unwrap();
+    let template = support::connect(cluster, "fix_schema").await;
+    let schema = SourceFile::load(discover::from_text(
+        PathBuf::from(SCHEMA),
+        schema_text(),
+        &Default::default(),
+    ));
+    for statement in &schema.statements {
+        template
+            .batch_execute(schema.statement_sql(statement))
+            .await
+            .unwrap_or_else(|e| panic!("{SCHEMA}: {e:?}"));
+    }
+    drop(template);
+    for (i, case) in fixed.iter().enumerate() {
+        let mut errors = Vec::new();
+        for (side, file) in [("before", &case.file_before), ("after", &case.file_after)] {
+            let database = format!("{side}_{i}");
+            let messages = run_statements(cluster, "fix_schema", &database, file).await;
+            errors.push(count(messages.iter().map(|m| ("server", m.as_str()))));
+        }
+        for entry in new_entries(&errors[0], &errors[1]) {
+            failures.push(format!(
+                "PostgreSQL {}: {}: the fixed SQL fails where the original did not: {entry}",
+                cluster.major, case.name
+            ));
+        }
+    }
+}
+
 #[test]
 fn safe_fixes_remove_their_finding_add_none_and_run_on_postgres() {
     let mut failures = Vec::new();
@@ -283,48 +320,16 @@ fn safe_fixes_remove_their_finding_add_none_and_run_on_postgres() {
         }
         fixed.extend(cases);
     }
-    let bin = &support::pg_bin_dirs()[0];
-    let cluster = Cluster::start(bin).expect("cluster");
-    support::runtime().block_on(async {
-        let admin = support::connect(&cluster, "postgres").await;
-        admin
-            .batch_execute("CREATE DATABASE fix_schema")
-            .await
-            .unwrap();
-        let template = support::connect(&cluster, "fix_schema").await;
-        let schema = SourceFile::load(discover::from_text(
-            PathBuf::from(SCHEMA),
-            schema_text(),
-            &Default::default(),
-        ));
-        for statement in &schema.statements {
-            template
-                .batch_execute(schema.statement_sql(statement))
-                .await
-                .unwrap_or_else(|e| panic!("{SCHEMA}: {e:?}"));
-        }
-        drop(template);
-        for (i, case) in fixed.iter().enumerate() {
-            let mut errors = Vec::new();
-            for (side, file) in [("before", &case.file_before), ("after", &case.file_after)] {
-                let database = format!("{side}_{i}");
-                let messages = run_statements(&cluster, "fix_schema", &database, file).await;
-                errors.push(count(messages.iter().map(|m| ("server", m.as_str()))));
-            }
-            let (before, after) = (&errors[0], &errors[1]);
-            for entry in new_entries(before, after) {
-                failures.push(format!(
-                    "{}: the fixed SQL fails where the original did not: {entry}",
-                    case.name
-                ));
-            }
-        }
-    });
-    eprintln!(
-        "safe fixes checked on {} fixtures, on PostgreSQL {}",
-        fixed.len(),
-        cluster.major
-    );
+    // every server under test (Debian's, and those PGRISK_PG_BIN_DIRS lists)
+    for bin in support::pg_bin_dirs() {
+        let cluster = Cluster::start(&bin).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        support::runtime().block_on(check_on_server(&cluster, &fixed, &mut failures));
+        eprintln!(
+            "safe fixes checked on {} fixtures, on PostgreSQL {}",
+            fixed.len(),
+            cluster.major
+        );
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -454,4 +459,80 @@ fn fix_on_standard_input_prints_the_fixed_sql() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("<stdin>: 1 fix applied"), "{stderr}");
+}
+
+/// Lints `files` as one migration set, with the default settings' rules.
+fn lint_set(files: Vec<MigrationFile>, settings: &Settings) -> Report {
+    check_files(
+        Input {
+            context: Vec::new(),
+            files,
+            mode: Mode::Migrations,
+            parse_all: false,
+        },
+        settings,
+    )
+}
+
+/// One `--fix` pass over a set: the fixed files, and how many fixes were applied and skipped.
+fn fix_pass(files: &[MigrationFile], report: &Report) -> (Vec<MigrationFile>, usize, usize) {
+    let (mut applied, mut skipped) = (0, 0);
+    let fixed = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let fixed = pgrisk::fix::apply(
+                &file.text,
+                report.diagnostics.iter().filter(|d| d.file == Some(i)),
+            );
+            applied += fixed.applied;
+            skipped += fixed.skipped.len();
+            discover::from_text(file.path.clone(), fixed.text, &Default::default())
+        })
+        .collect();
+    (fixed, applied, skipped)
+}
+
+/// PostgreSQL's regression SQL holds nearly every statement form: all safe fixes together add
+/// no finding the original did not have, and a second pass applies only what overlapped.
+#[test]
+fn fixing_the_regression_corpus_adds_no_finding_and_converges() {
+    let corpus = support::root().join("../shared/corpus");
+    let found = discover::discover(&[corpus], &Default::default());
+    let settings = Settings::default();
+    let before = lint_set(found.files.clone(), &settings);
+    let (once, applied, skipped) = fix_pass(&found.files, &before);
+    let after = lint_set(once.clone(), &settings);
+    // findings are compared per file
+    let per_file = |report: &Report| -> BTreeMap<(String, String), usize> {
+        let mut out = BTreeMap::new();
+        for d in &report.diagnostics {
+            let file = report
+                .path_of(d)
+                .map(|f| f.path.display().to_string())
+                .unwrap_or_default();
+            let key = (format!("{file} {}", d.rule), comparable(d.rule, &d.message));
+            *out.entry(key).or_default() += 1;
+        }
+        out
+    };
+    let new = new_entries(&per_file(&before), &per_file(&after));
+    assert!(
+        new.is_empty(),
+        "{} new findings:\n{}",
+        new.len(),
+        new.join("\n")
+    );
+    let (_, again, _) = fix_pass(&once, &after);
+    eprintln!(
+        "corpus: {applied} fixes applied ({skipped} overlapping), {again} more on a second pass; findings {} -> {}",
+        before.diagnostics.len(),
+        after.diagnostics.len()
+    );
+    assert!(applied > 1000, "only {applied} fixes applied");
+    assert!(
+        again <= skipped,
+        "{again} fixes on the second pass, {skipped} skipped on the first"
+    );
+    assert!(after.diagnostics.len() < before.diagnostics.len());
 }
