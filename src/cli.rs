@@ -58,6 +58,13 @@ pub struct LintArgs {
     /// Treat plain .sql files without BEGIN as running inside one transaction
     #[arg(long)]
     pub assume_in_transaction: bool,
+    /// Apply the safe fixes to the files (standard input: print the fixed SQL), then report
+    /// the findings that remain
+    #[arg(long)]
+    pub fix: bool,
+    /// Print the safe fixes as a unified diff and write nothing (implies --fix)
+    #[arg(long, visible_alias = "dry-run")]
+    pub diff_only: bool,
     #[command(flatten)]
     pub shared: SharedArgs,
 }

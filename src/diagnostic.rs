@@ -7,15 +7,25 @@ use std::sync::Arc;
 
 use crate::analysis::{AnalyzedFile, AnalyzedStatement, LockMode, Understanding};
 use crate::config::{FailOn, Settings};
-use crate::rules::{self, Category, Finding, Severity};
+use crate::rules::{self, Applicability, Category, Finding, Severity};
 use crate::source::suppress::{Covers, Dialect, IgnoredName, Scope};
 use crate::source::{Position, Span};
 
+/// An edit of a fix: the byte span it replaces (for applying) and its positions (for output).
 #[derive(Debug, Clone)]
 pub struct TextEdit {
+    pub span: Span,
     pub start: Position,
     pub end: Position,
     pub insert: String,
+}
+
+/// A finding's fix, with positions; `crate::fix` applies the safe ones.
+#[derive(Debug, Clone)]
+pub struct DiagnosticFix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<TextEdit>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,7 +43,7 @@ pub struct Diagnostic {
     pub object: Option<String>,
     pub lock: Option<LockMode>,
     pub evidence: BTreeMap<String, serde_json::Value>,
-    pub fix: Option<(String, Vec<TextEdit>)>,
+    pub fix: Option<DiagnosticFix>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,17 +236,19 @@ impl Report {
             Severity::Warning => self.summary.warnings += 1,
             Severity::Info => self.summary.infos += 1,
         }
-        let fix = f.fix.map(|fix| {
-            let edits = fix
+        let fix = f.fix.map(|fix| DiagnosticFix {
+            title: fix.title,
+            applicability: fix.applicability,
+            edits: fix
                 .edits
                 .into_iter()
                 .map(|e| TextEdit {
+                    span: e.span,
                     start: position(e.span.start),
                     end: position(e.span.end),
                     insert: e.insert,
                 })
-                .collect();
-            (fix.title, edits)
+                .collect(),
         });
         self.diagnostics.push(Diagnostic {
             rule: f.rule.name,

@@ -2,7 +2,8 @@
 //!
 //! The pipeline is the layout, and data flows one way:
 //! `source` (files → statements with spans) → `parse` (sqlparser) → `analysis`
-//! (locks, rewrites, scans, state, catalog) → `rules` → `diagnostic` → `render`.
+//! (locks, rewrites, scans, state, catalog) → `rules` → `diagnostic` → `render`;
+//! `fix` applies a report's safe fixes (`lint --fix`).
 //! `cli`, `config` and `commands` wire the stages for each subcommand.
 
 pub mod analysis;
@@ -11,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod fix;
 pub mod parse;
 pub mod pg;
 pub mod render;

@@ -2,31 +2,11 @@
 //! and hostile input that must give a clear message, never a panic.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use crate::support::{self, pgrisk, pgrisk_in};
+use crate::support::{self, pgrisk, pgrisk_in, run_in, temp_with};
 
 const BAD: &str = "CREATE INDEX orders_created_idx ON orders (created_at);\n";
 const GOOD: &str = "CREATE TABLE t (id bigint PRIMARY KEY);\n";
-
-fn temp_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, body) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, body).unwrap();
-    }
-    dir
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = pgrisk_in(dir, args, None);
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn exit_codes_follow_findings_and_fail_on() {
@@ -89,6 +69,7 @@ struct JsonDiagnostic {
 #[serde(deny_unknown_fields)]
 struct JsonFix {
     title: String,
+    applicability: String,
     edits: Vec<JsonEdit>,
 }
 
@@ -163,6 +144,8 @@ fn json_output_follows_the_contract() {
     assert!(index.evidence.contains_key("blocks"));
     let fix = index.fix.as_ref().expect("a fix");
     assert!(!fix.title.is_empty());
+    // two autocommit statements: the concurrent build is legal where it stands
+    assert_eq!(fix.applicability, "safe");
     let edit = &fix.edits[0];
     // insert right after `CREATE INDEX` (columns are 1-based: "  CREATE INDEX" ends at 14)
     assert_eq!(

@@ -6,6 +6,7 @@ mod action; // action.yml run step by step for a pull_request event, REST API on
 mod cli; // the binary: exit codes, formats, hostile input
 mod corpus; // PostgreSQL's regression SQL: no panic, coverage counted
 mod diff; // --diff and --staged against real git repositories
+mod fix; // lint --fix: safe fixes keep their promise, on real PostgreSQL too
 mod fixtures; // fixtures/lint: expect markers and reviewed renders
 mod formats; // sarif (official validator), markdown, junit, github annotations
 mod layouts; // fixtures/layouts: one small project per migration runner

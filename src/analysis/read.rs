@@ -1088,7 +1088,19 @@ fn read_drop(c: &mut Cursor, out: &mut Out, full: Span) -> bool {
             c.advance();
             ObjectKind::Table
         }
-        _ => ObjectKind::Other,
+        _ => {
+            // multi-word kinds (`OPERATOR FAMILY`, `FOREIGN DATA WRAPPER`, ...): the guard
+            // follows all their words
+            for form in super::tables::DROP_IF_EXISTS {
+                let words: Vec<String> =
+                    form.words.split(' ').map(str::to_ascii_lowercase).collect();
+                let rest: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+                if words[0] == what && !rest.is_empty() && c.eat_all(&rest) {
+                    break;
+                }
+            }
+            ObjectKind::Other
+        }
     };
     let concurrently = c.eat("concurrently");
     let guarded = c.eat_all(&["if", "exists"]);

@@ -169,6 +169,101 @@ pub const NARROW_INTEGER_MAX: &[(&str, &str)] = &[
     ("serial", "2,147,483,647"),
 ];
 
+/// An object kind whose `CREATE` or `DROP` takes an existence guard right after its words:
+/// `CREATE <words> [CONCURRENTLY] IF NOT EXISTS`, `DROP <words> [CONCURRENTLY] IF EXISTS`.
+#[derive(Debug)]
+pub struct GuardForm {
+    /// The object words, upper case, one space apart.
+    pub words: &'static str,
+    /// First major with the guard (9 stands for 9.x: every 9 release pgrisk targets has it).
+    pub since: u32,
+}
+
+const fn guard(words: &'static str, since: u32) -> GuardForm {
+    GuardForm { words, since }
+}
+
+/// `CREATE ... IF NOT EXISTS` (the synopsis of each CREATE page,
+/// https://www.postgresql.org/docs/current/sql-commands.html). Forms without it (`VIEW`,
+/// `TYPE`, `FUNCTION`, `DOMAIN`, `ROLE`, ...) are absent: they have `OR REPLACE` or nothing.
+pub const CREATE_IF_NOT_EXISTS: &[GuardForm] = &[
+    guard("TABLE", 9),
+    guard("INDEX", 9),
+    guard("SEQUENCE", 9),
+    guard("SCHEMA", 9),
+    guard("EXTENSION", 9),
+    guard("MATERIALIZED VIEW", 9),
+    guard("FOREIGN TABLE", 9),
+    guard("SERVER", 9),
+    guard("USER MAPPING", 9),
+    guard("STATISTICS", 10),
+    guard("COLLATION", 10),
+];
+
+/// `DROP ... IF EXISTS` (every DROP page but `DROP OWNED`); longer forms first, so that
+/// `FOREIGN TABLE` is not read as `FOREIGN DATA WRAPPER` and `OPERATOR CLASS` wins over
+/// `OPERATOR`.
+pub const DROP_IF_EXISTS: &[GuardForm] = &[
+    guard("MATERIALIZED VIEW", 9),
+    guard("FOREIGN DATA WRAPPER", 9),
+    guard("FOREIGN TABLE", 9),
+    guard("TEXT SEARCH CONFIGURATION", 9),
+    guard("TEXT SEARCH DICTIONARY", 9),
+    guard("TEXT SEARCH PARSER", 9),
+    guard("TEXT SEARCH TEMPLATE", 9),
+    guard("OPERATOR CLASS", 9),
+    guard("OPERATOR FAMILY", 9),
+    guard("EVENT TRIGGER", 9),
+    guard("USER MAPPING", 9),
+    guard("ACCESS METHOD", 9),
+    guard("TABLE", 9),
+    guard("VIEW", 9),
+    guard("INDEX", 9),
+    guard("SEQUENCE", 9),
+    guard("SCHEMA", 9),
+    guard("TYPE", 9),
+    guard("DOMAIN", 9),
+    guard("FUNCTION", 9),
+    guard("PROCEDURE", 11),
+    guard("ROUTINE", 11),
+    guard("AGGREGATE", 9),
+    guard("OPERATOR", 9),
+    guard("EXTENSION", 9),
+    guard("TRIGGER", 9),
+    guard("RULE", 9),
+    guard("POLICY", 9),
+    guard("SERVER", 9),
+    guard("COLLATION", 9),
+    guard("CONVERSION", 9),
+    guard("LANGUAGE", 9),
+    guard("CAST", 9),
+    guard("TRANSFORM", 9),
+    guard("PUBLICATION", 10),
+    guard("SUBSCRIPTION", 10),
+    guard("STATISTICS", 10),
+    guard("ROLE", 9),
+    guard("USER", 9),
+    guard("GROUP", 9),
+    guard("DATABASE", 9),
+    guard("TABLESPACE", 9),
+];
+
+/// Words that may stand between `CREATE` and the object words.
+pub const CREATE_MODIFIERS: &[&str] = &[
+    "or",
+    "replace",
+    "global",
+    "local",
+    "temp",
+    "temporary",
+    "unlogged",
+    "unique",
+    "recursive",
+    "trusted",
+    "procedural",
+    "default",
+];
+
 /// Tables migration runners keep their own bookkeeping in. Only the runner uses them (a
 /// migration clearing a dirty flag is no backfill), so rules treat them as new.
 pub const MIGRATION_TOOL_TABLES: &[&str] = &[

@@ -30,6 +30,13 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
     };
     let (context, discovered) =
         super::read_inputs(&args.input.paths, &args.shared, &options, Mode::Migrations)?;
+    if args.fix || args.diff_only {
+        let how = super::fix::How {
+            diff_only: args.diff_only,
+            options: &options,
+        };
+        return super::fix::run(context, discovered, how, &settings, &args.shared);
+    }
     check_and_render(
         context,
         discovered,
@@ -48,12 +55,7 @@ pub fn check_and_render(
     settings: &Settings,
     shared: &SharedArgs,
 ) -> Result<ExitCode, Error> {
-    for warning in &discovered.warnings {
-        eprintln!("pgrisk: warning: {warning}");
-    }
-    for error in &discovered.errors {
-        eprintln!("pgrisk: error: {error}");
-    }
+    report_inputs(&discovered);
     let input = Input {
         context,
         files: discovered.files,
@@ -62,12 +64,39 @@ pub fn check_and_render(
     };
     let mut report = check_files(input, settings);
     report.input_errors = discovered.errors.iter().map(|e| e.to_string()).collect();
+    render_outcome(
+        &report,
+        settings,
+        shared,
+        !discovered.errors.is_empty(),
+        &mut io::stdout().lock(),
+    )
+}
+
+/// Prints the warnings and errors of reading the inputs.
+pub fn report_inputs(discovered: &discover::Discovered) {
+    for warning in &discovered.warnings {
+        eprintln!("pgrisk: warning: {warning}");
+    }
+    for error in &discovered.errors {
+        eprintln!("pgrisk: error: {error}");
+    }
+}
+
+/// Renders `report` to `out` and turns the outcome into the exit code (2 when `errors`).
+pub fn render_outcome(
+    report: &Report,
+    settings: &Settings,
+    shared: &SharedArgs,
+    errors: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode, Error> {
     for note in &report.schema_notes {
         eprintln!("pgrisk: warning: {note}");
     }
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(out);
     let written = render::render(
-        &report,
+        report,
         shared.format,
         &super::render_options(shared),
         &mut out,
@@ -78,7 +107,7 @@ pub fn check_and_render(
         other => other?,
     }
     Ok(ExitCode::from(super::exit_code(
-        !discovered.errors.is_empty(),
+        errors,
         report.fails(settings.fail_on),
     )))
 }

@@ -1,6 +1,7 @@
 //! Wiring only: each subcommand resolves settings, runs the stages and renders.
 
 pub mod explain;
+pub mod fix;
 pub mod lint;
 pub mod queries;
 pub mod trace;

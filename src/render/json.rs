@@ -4,7 +4,8 @@
 //! `severity`, `category`, `file`, `line`, `column`, `end_line`, `end_column` (1-based,
 //! columns in characters; null for findings without a file), `message`, `help`, `object`,
 //! `lock` (PostgreSQL's name, e.g. `"SHARE"`), `evidence` (an object) and `fix`
-//! (`{"title", "edits": [{"line", "column", "end_line", "end_column", "insert"}]}` or null).
+//! (`{"title", "applicability": "safe"|"suggestion", "edits": [{"line", "column", "end_line",
+//! "end_column", "insert"}]}` or null; `lint --fix` applies only `safe` fixes).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -12,6 +13,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::diagnostic::Report;
+use crate::rules::Applicability;
 
 pub const VERSION: u32 = 1;
 
@@ -43,6 +45,7 @@ struct JsonDiagnostic<'a> {
 #[derive(Serialize)]
 struct JsonFix<'a> {
     title: &'a str,
+    applicability: Applicability,
     edits: Vec<JsonEdit<'a>>,
 }
 
@@ -83,9 +86,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             object: d.object.as_deref(),
             lock: d.lock.map(|l| l.sql_name()),
             evidence: &d.evidence,
-            fix: d.fix.as_ref().map(|(title, edits)| JsonFix {
-                title,
-                edits: edits
+            fix: d.fix.as_ref().map(|fix| JsonFix {
+                title: &fix.title,
+                applicability: fix.applicability,
+                edits: fix
+                    .edits
                     .iter()
                     .map(|e| JsonEdit {
                         line: e.start.line,

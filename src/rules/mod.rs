@@ -199,10 +199,41 @@ pub struct Edit {
     pub insert: String,
 }
 
+/// Whether `lint --fix` may apply a fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// The statement means the same and is legal where it stands: `--fix` applies it.
+    Safe,
+    /// It changes what the migration does, or needs a human (another file, a name to
+    /// choose): shown, never applied.
+    Suggestion,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     pub title: String,
+    pub applicability: Applicability,
     pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    /// One insertion of `text` at byte offset `at`.
+    pub fn insert(
+        title: impl Into<String>,
+        applicability: Applicability,
+        at: usize,
+        text: impl Into<String>,
+    ) -> Fix {
+        Fix {
+            title: title.into(),
+            applicability,
+            edits: vec![Edit {
+                span: Span::new(at, at),
+                insert: text.into(),
+            }],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -40,6 +40,11 @@ impl Span {
         self.start == self.end
     }
 
+    /// The empty span at this span's start (where an insertion goes).
+    pub fn start_point(self) -> Span {
+        Span::new(self.start, self.start)
+    }
+
     /// The empty span at this span's end (where an insertion goes).
     pub fn end_point(self) -> Span {
         Span::new(self.end, self.end)

@@ -171,6 +171,27 @@ pub fn compare_or_bless(expected: &Path, actual: &str) -> Option<String> {
     Some(format!("{} differs:\n{diff}", expected.display()))
 }
 
+/// A temporary directory holding `files` (relative paths, parents created).
+pub fn temp_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, body) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    dir
+}
+
+/// Runs pgrisk in `dir`: (exit code, stdout, stderr).
+pub fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = pgrisk_in(dir, args, None);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn pgrisk(args: &[&str]) -> Output {
     pgrisk_in(&root(), args, None)
 }

@@ -13,27 +13,32 @@ pub static RULE: Rule = Rule {
     check: Check::Statement(check),
 };
 
-fn check(cx: &StatementCx) -> Vec<Finding> {
-    let why = match cx.statement.before.block {
-        None => return Vec::new(),
-        Some(Block::Explicit { .. }) => {
-            "inside the `BEGIN` block opened earlier in this file".to_owned()
+/// Why a statement here runs inside a transaction block, explicit or framework-made, so that
+/// `CONCURRENTLY` and the like fail; `None` when it runs outside one. The phrase completes
+/// "this statement cannot run inside a transaction block …".
+pub(crate) fn transaction_block(cx: &StatementCx) -> Option<String> {
+    match cx.statement.before.block? {
+        Block::Explicit { .. } => {
+            Some("inside the `BEGIN` block opened earlier in this file".to_owned())
         }
-        Some(Block::Wrapped) => format!(
+        Block::Wrapped => Some(format!(
             "and {} runs this file in a transaction ({})",
             cx.file.source.framework.name(),
             cx.file.source.tx_reason
-        ),
-        Some(Block::Implicit) => {
+        )),
+        Block::Implicit => {
             // a lone statement in a multi-statement query is not in a transaction block
             let statements = cx.file.statements.len();
-            if statements <= 1 {
-                return Vec::new();
-            }
-            format!(
+            (statements > 1).then(|| format!(
                 "and the file's {statements} statements are sent as one query, which PostgreSQL runs as one implicit transaction"
-            )
+            ))
         }
+    }
+}
+
+fn check(cx: &StatementCx) -> Vec<Finding> {
+    let Some(why) = transaction_block(cx) else {
+        return Vec::new();
     };
     cx.actions()
         .filter(|a| a.kind.refuses_transaction_block())

@@ -31,7 +31,15 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
                 "`DETACH PARTITION` `{partition}` takes an ACCESS EXCLUSIVE lock on `{}`: all queries on the partitioned table wait",
                 lock.relation
             ))
-            .help("use `DETACH PARTITION ... CONCURRENTLY` outside a transaction block"),
+            .help("use `DETACH PARTITION ... CONCURRENTLY` outside a transaction block")
+            // the catalog does not know the table's partitions, so whether one is DEFAULT
+            .fix(Some(super::concurrently_fix(
+                cx,
+                action.span.end,
+                "detach",
+                true,
+                Some("it fails if the table has a DEFAULT partition, which pgrisk cannot see; run outside a transaction".to_owned()),
+            ))),
         )
     })
 }

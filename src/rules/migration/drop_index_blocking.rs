@@ -1,7 +1,7 @@
 //! `DROP INDEX` without `CONCURRENTLY`.
 
 use crate::analysis::{ActionKind, LockMode};
-use crate::rules::{Category, Check, Edit, Finding, Fix, Rule, Severity, StatementCx, rule_doc};
+use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
     name: "drop-index-blocking",
@@ -23,12 +23,29 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         else {
             return None;
         };
-        let fix = cx.keyword_span(action.span, "index").map(|kw| Fix {
-            title: "drop the index concurrently (outside a transaction block)".into(),
-            edits: vec![Edit {
-                span: kw.end_point(),
-                insert: " CONCURRENTLY".into(),
-            }],
+        let partitioned = names.iter().any(|index| {
+            cx.catalog
+                .table_of_index(index)
+                .and_then(|table| cx.catalog.table(table))
+                .is_some_and(|t| t.partitioned == Some(true))
+        });
+        let obstacle = if partitioned {
+            Some("not supported for an index of a partitioned table")
+        } else if names.len() > 1 {
+            Some("it drops one index per statement: split this one first")
+        } else if cx.keyword_span(action.span, "cascade").is_some() {
+            Some("it does not support CASCADE: drop the dependent objects first")
+        } else {
+            None
+        };
+        let fix = cx.keyword_span(action.span, "index").map(|kw| {
+            super::concurrently_fix(
+                cx,
+                kw.end,
+                "drop the index",
+                true,
+                obstacle.map(String::from),
+            )
         });
         let index = names
             .iter()

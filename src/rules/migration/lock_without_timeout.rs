@@ -1,8 +1,10 @@
 //! A statement taking SHARE or stronger on an existing relation with no `lock_timeout`.
 //! Reported once per transaction (or once per file when statements autocommit).
 
-use crate::analysis::{Block, LockMode};
-use crate::rules::{Category, Check, FileCx, Finding, Rule, Severity, rule_doc};
+use crate::analysis::{AnalyzedStatement, Block, LockMode};
+use crate::rules::{
+    Applicability, Category, Check, FileCx, Finding, Fix, Rule, Severity, rule_doc,
+};
 
 pub static RULE: Rule = Rule {
     name: "lock-without-timeout",
@@ -13,6 +15,47 @@ pub static RULE: Rule = Rule {
     doc: rule_doc!("lock-without-timeout"),
     check: Check::File(check),
 };
+
+/// The value the fix sets: long enough for a lock on a quiet table, short enough that the
+/// queue behind a waiting migration stays harmless.
+const LOCK_TIMEOUT: &str = "2s";
+
+/// `SET [LOCAL] lock_timeout` on its own line before `statement`, at its indentation
+/// (`LOCAL` inside a transaction block, so the setting ends with it).
+fn set_timeout_fix(cx: &FileCx, statement: &AnalyzedStatement) -> Fix {
+    let sql = cx.file.source.sql();
+    let start = statement.span.start;
+    let indent = &sql[super::line_start(sql, start)..start];
+    let scope = if statement.before.in_transaction() {
+        "LOCAL "
+    } else {
+        ""
+    };
+    let set = format!("SET {scope}lock_timeout = '{LOCK_TIMEOUT}';");
+    let text = if indent.chars().all(char::is_whitespace) {
+        format!("{set}{}{indent}", super::line_break(sql))
+    } else {
+        format!("{set} ")
+    };
+    // a lone statement sent as one query runs outside a transaction block; with a second
+    // one the file becomes one implicit transaction (where CONCURRENTLY, VACUUM... fail)
+    let lone_query =
+        statement.before.block == Some(Block::Implicit) && cx.file.statements.len() == 1;
+    let (title, applicability) = if lone_query {
+        (
+            format!(
+                "set `lock_timeout` to {LOCK_TIMEOUT} in the runner's connection instead: with a SET, this file's statements become one implicit transaction"
+            ),
+            Applicability::Suggestion,
+        )
+    } else {
+        (
+            format!("set `lock_timeout` to {LOCK_TIMEOUT} before this statement"),
+            Applicability::Safe,
+        )
+    };
+    Fix::insert(title, applicability, start, text)
+}
 
 /// Which scope a statement's lock belongs to: its transaction block, or the file.
 #[derive(PartialEq)]
@@ -56,8 +99,9 @@ fn check(cx: &FileCx) -> Vec<Finding> {
                 "{state} before this {} lock on `{}`: if it has to wait, every query on the table queues behind it until it gets the lock",
                 lock.mode, lock.relation
             ))
-            .help("`SET lock_timeout = '2s';` (or `SET LOCAL` inside the transaction) before it, and retry the migration on timeout")
-            .with_lock(lock),
+            .help(format!("`SET lock_timeout = '{LOCK_TIMEOUT}';` (or `SET LOCAL` inside the transaction) before it, and retry the migration on timeout"))
+            .with_lock(lock)
+            .fix(Some(set_timeout_fix(cx, statement))),
         );
         reported.push(scope);
     }

@@ -50,7 +50,7 @@ pub mod validate_in_same_transaction;
 
 use crate::analysis::dml::DmlFacts;
 use crate::analysis::{Action, ActionKind, AlterOp, LockTaken};
-use crate::rules::{Finding, StatementCx};
+use crate::rules::{Applicability, Finding, Fix, StatementCx};
 
 /// One finding per action that `build` accepts, given the strongest lock the action takes
 /// on a relation that existed before this migration set. New relations are never flagged:
@@ -65,6 +65,78 @@ pub(crate) fn on_existing(
             build(action, lock).map(|f| f.with_lock(lock).version_facts(action))
         })
         .collect()
+}
+
+/// Whether the statement is a `DO` block: its SQL runs inside a function, where the
+/// statements that refuse a transaction block fail too.
+fn is_do_block(cx: &StatementCx) -> bool {
+    let sql = cx.file.source.sql();
+    let span = cx.statement.span;
+    crate::source::lex::Lexer::new(&sql[..span.end], span.start)
+        .find(|t| !t.is_trivia())
+        .is_some_and(|t| t.is_word(sql, "do"))
+}
+
+/// The fix that inserts ` CONCURRENTLY` at `at`, titled "`what` concurrently". Safe only
+/// where the statement is then legal: when `refuses_transaction`, outside a transaction
+/// block (what `concurrently-in-transaction` checks) and a `DO` body. Otherwise, or when the
+/// rule knows an `obstacle`, a suggestion that says what must change first.
+pub(crate) fn concurrently_fix(
+    cx: &StatementCx,
+    at: usize,
+    what: &str,
+    refuses_transaction: bool,
+    obstacle: Option<String>,
+) -> Fix {
+    let in_block = refuses_transaction
+        .then(|| {
+            if is_do_block(cx) {
+                Some("inside a `DO` block, which runs as a function".to_owned())
+            } else {
+                concurrently_in_transaction::transaction_block(cx)
+            }
+        })
+        .flatten();
+    let (title, applicability) = match (obstacle, in_block) {
+        (Some(obstacle), _) => (
+            format!("{what} concurrently ({obstacle})"),
+            Applicability::Suggestion,
+        ),
+        (None, Some(why)) => (
+            format!(
+                "move this statement to its own migration that runs outside a transaction, then {what} concurrently (it cannot run inside a transaction block {why})"
+            ),
+            Applicability::Suggestion,
+        ),
+        (None, None) => (format!("{what} concurrently"), Applicability::Safe),
+    };
+    Fix::insert(title, applicability, at, " CONCURRENTLY")
+}
+
+/// The file's line break, `\r\n` when it uses them: lines a fix adds match the others.
+pub(crate) fn line_break(sql: &str) -> &'static str {
+    if sql.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
+/// The byte offset where the line holding `offset` starts.
+pub(crate) fn line_start(sql: &str, offset: usize) -> usize {
+    sql[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The byte offset where the line holding `offset` ends, before its line break.
+pub(crate) fn line_end(sql: &str, offset: usize) -> usize {
+    let end = sql[offset..].find('\n').map_or(sql.len(), |i| offset + i);
+    if end > offset && sql[..end].ends_with('\r') {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// The spaces and tabs that start the line holding `offset`.
+pub(crate) fn indentation(sql: &str, offset: usize) -> &str {
+    let line = &sql[line_start(sql, offset)..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
 /// What sqlparser's AST says about an action that is an `UPDATE`, if it is one.
@@ -159,4 +231,24 @@ pub(crate) fn columns_of_type(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_keep_the_file_line_breaks_and_indentation() {
+        let sql = "BEGIN;\r\n\t  ALTER TABLE t ADD CHECK (a > 0); -- x\r\nCOMMIT;\r\n";
+        let alter = sql.find("ALTER").unwrap();
+        assert_eq!(line_break(sql), "\r\n");
+        assert_eq!(line_break("a;\nb;"), "\n");
+        assert_eq!(line_start(sql, alter), 8);
+        assert_eq!(
+            &sql[alter..line_end(sql, alter)],
+            "ALTER TABLE t ADD CHECK (a > 0); -- x"
+        );
+        assert_eq!(indentation(sql, alter), "\t  ");
+        assert_eq!(line_end("a;", 0), 2);
+    }
 }

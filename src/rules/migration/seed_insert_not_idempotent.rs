@@ -1,6 +1,6 @@
 //! `INSERT` in a migration without `ON CONFLICT` or `WHERE NOT EXISTS`.
 
-use crate::analysis::{ActionKind, Name};
+use crate::analysis::{Action, ActionKind, Name};
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -13,11 +13,24 @@ pub static RULE: Rule = Rule {
     check: Check::Statement(check),
 };
 
+/// The table of an `INSERT` without a guard of its own (`ON CONFLICT`, `WHERE NOT EXISTS`).
+fn unguarded_insert(action: &Action) -> Option<&Name> {
+    match &action.kind {
+        ActionKind::Dml {
+            verb: "INSERT",
+            table,
+            facts: Some(facts),
+            ..
+        } if !facts.on_conflict && !facts.guarded_by_not_exists => Some(table),
+        _ => None,
+    }
+}
+
 fn check(cx: &StatementCx) -> Vec<Finding> {
     cx.actions()
         .filter_map(|action| {
-            let ActionKind::Dml { verb: "INSERT", table, facts: Some(facts), .. } = &action.kind else { return None };
-            if facts.on_conflict || facts.guarded_by_not_exists || created_or_emptied_earlier_in_file(cx, table) {
+            let table = unguarded_insert(action)?;
+            if earlier_in_file(cx, table, true) {
                 return None;
             }
             Some(
@@ -31,10 +44,21 @@ fn check(cx: &StatementCx) -> Vec<Finding> {
         .collect()
 }
 
-/// An unguarded `CREATE TABLE` of `table` earlier in this file (a replay fails there before
-/// it reaches the INSERT, and no database can hold rows in a table this file creates), or a
-/// `DELETE` without `WHERE` / `TRUNCATE` of it (a rebuild: each run starts from empty).
-fn created_or_emptied_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
+/// Whether this statement inserts into `table` in a way only an unguarded `CREATE TABLE` of
+/// it earlier in the file keeps safe: with `CREATE TABLE IF NOT EXISTS`, a replay reaches
+/// the INSERT and duplicates its rows.
+pub(crate) fn replay_would_reach(cx: &StatementCx, table: &Name) -> bool {
+    cx.actions()
+        .filter_map(unguarded_insert)
+        .any(|t| t.key() == table.key())
+        && !earlier_in_file(cx, table, false)
+}
+
+/// A `DELETE` without `WHERE` / `TRUNCATE` of `table` earlier in this file (a rebuild: each
+/// run starts from empty), or, with `creates`, an unguarded `CREATE TABLE` of it (a replay
+/// fails there before it reaches the INSERT, and no database can hold rows in a table this
+/// file creates).
+fn earlier_in_file(cx: &StatementCx, table: &Name, creates: bool) -> bool {
     let table = table.key();
     let same = |other: &Name| other.key() == table;
     cx.file
@@ -47,7 +71,7 @@ fn created_or_emptied_earlier_in_file(cx: &StatementCx, table: &Name) -> bool {
                 table: created,
                 guarded: false,
                 ..
-            } => same(created),
+            } => creates && same(created),
             ActionKind::Dml {
                 verb: "DELETE",
                 table: emptied,
