@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod lsp;
 pub mod parse;
 pub mod pg;
 pub mod render;

@@ -2,6 +2,7 @@
 
 pub mod explain;
 pub mod lint;
+pub mod lsp;
 pub mod queries;
 pub mod trace;
 
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Trace(args) => trace::run(args),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Rules { format } => explain::list(format),
+        Command::Lsp { stdio: _ } => lsp::run(),
     }
 }
 

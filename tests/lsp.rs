@@ -1,0 +1,318 @@
+//! `pgrisk lsp` with real clients: Neovim's built-in LSP client (diagnostics in UTF-16, a
+//! quick fix applied, an incremental edit), and raw JSON-RPC frames (malformed input,
+//! hover, config reload, shutdown/exit).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+const CREATE_ORDERS: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, note text);\n";
+/// A finding after non-ASCII characters: 'é' is 2 bytes and 1 UTF-16 unit, the emoji 4 bytes
+/// and 2 units, so `CREATE` is at UTF-16 column 14, character 13, byte 17.
+const INDEX_ORDERS: &str = "-- an index on an existing table\n/* café 😀 */ CREATE INDEX orders_note_idx ON orders (note);\n";
+
+fn migrations() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("0001_create_orders.sql"), CREATE_ORDERS).unwrap();
+    std::fs::write(dir.path().join("0002_index_orders.sql"), INDEX_ORDERS).unwrap();
+    dir
+}
+
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// `pgrisk lsp` driven frame by frame.
+struct RawClient {
+    child: Child,
+    stdin: ChildStdin,
+    received: Receiver<Value>,
+    /// Messages read while waiting for another one.
+    backlog: Vec<Value>,
+}
+
+impl RawClient {
+    fn start(dir: &Path) -> RawClient {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pgrisk"))
+            .arg("lsp")
+            .current_dir(dir)
+            .env_remove("PGRISK_PG_VERSION")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start pgrisk lsp");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let (sender, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            loop {
+                let mut length = 0;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    match line.trim_end().split_once(": ") {
+                        Some(("Content-Length", n)) => length = n.parse().unwrap(),
+                        _ if line.trim_end().is_empty() => break,
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                stdout.read_exact(&mut body).unwrap();
+                if sender.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        RawClient {
+            child,
+            stdin,
+            received,
+            backlog: Vec::new(),
+        }
+    }
+
+    fn send_raw(&mut self, body: &[u8]) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(body).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, message: Value) {
+        self.send_raw(message.to_string().as_bytes());
+    }
+
+    fn request(&mut self, id: i64, method: &str, params: Value) -> Value {
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_for(|m| m["id"] == json!(id) && m.get("method").is_none())
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The first message (in arrival order, earlier ones kept for later waits) that matches.
+    fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&wanted) {
+            return self.backlog.remove(i);
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = self.received.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("no matching message in {WAIT:?}; got {:#?}", self.backlog)
+            });
+            if wanted(&message) {
+                return message;
+            }
+            self.backlog.push(message);
+        }
+    }
+
+    fn diagnostics_for(&mut self, uri: &str) -> Vec<Value> {
+        let published = self.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        published["params"]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn initialize(&mut self, root: &Path, capabilities: Value) -> Value {
+        let result = self.request(
+            1,
+            "initialize",
+            json!({"processId": null, "rootUri": file_uri(root), "capabilities": capabilities}),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    /// `shutdown` then `exit`: the exit code.
+    fn stop(mut self) -> Option<i32> {
+        let done = self.request(999, "shutdown", Value::Null);
+        assert_eq!(done["result"], Value::Null, "{done}");
+        self.notify("exit", Value::Null);
+        wait_with_timeout(&mut self.child)
+    }
+}
+
+fn wait_with_timeout(child: &mut Child) -> Option<i32> {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    panic!("the process did not end within {WAIT:?}");
+}
+
+fn rules_of(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn malformed_messages_get_errors_and_the_server_goes_on() {
+    let dir = migrations();
+    let mut client = RawClient::start(dir.path());
+    // before initialize, requests are refused
+    let early = client.request(7, "textDocument/hover", json!({}));
+    assert_eq!(early["error"]["code"], -32002, "{early}");
+    let init = client.initialize(dir.path(), json!({}));
+    assert_eq!(init["result"]["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(
+        init["result"]["capabilities"]["textDocumentSync"]["change"],
+        2
+    );
+
+    client.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": ");
+    let parse = client.wait_for(|m| m["error"]["code"] == -32700);
+    assert_eq!(parse["id"], Value::Null, "{parse}");
+    client.send(json!({"jsonrpc": "2.0", "id": 3, "params": 1}));
+    let invalid = client.wait_for(|m| m["id"] == 3);
+    assert_eq!(invalid["error"]["code"], -32600, "{invalid}");
+
+    let unknown = client.request(4, "pgrisk/noSuchMethod", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    let bad_params = client.request(5, "textDocument/hover", json!({"textDocument": 5}));
+    assert_eq!(bad_params["error"]["code"], -32602, "{bad_params}");
+    assert!(
+        bad_params["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid params"),
+        "{bad_params}"
+    );
+    // a notification with bad params cannot be answered; it is logged and nothing breaks
+    client.notify("textDocument/didOpen", json!({"textDocument": "x"}));
+    let logged = client.wait_for(|m| m["method"] == "window/logMessage");
+    assert!(
+        logged["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("didOpen")
+    );
+
+    // and a valid request is still answered
+    let uri = file_uri(&dir.path().join("0002_index_orders.sql"));
+    let hover = client.request(
+        6,
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    assert_eq!(client.stop(), Some(0));
+}
+
+#[test]
+fn exit_without_shutdown_is_exit_code_1() {
+    let dir = migrations();
+    let mut client = RawClient::start(dir.path());
+    client.initialize(dir.path(), json!({}));
+    client.notify("exit", Value::Null);
+    assert_eq!(wait_with_timeout(&mut client.child), Some(1));
+}
+
+#[test]
+fn hover_shows_the_rule_doc_and_config_changes_apply() {
+    let dir = migrations();
+    let mut client = RawClient::start(dir.path());
+    let init = client.initialize(
+        dir.path(),
+        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+    );
+    assert_eq!(init["result"]["capabilities"]["positionEncoding"], "utf-8");
+    let path = dir.path().join("0002_index_orders.sql");
+    let uri = file_uri(&path);
+    let open = |client: &mut RawClient| {
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": INDEX_ORDERS}}),
+        );
+    };
+    open(&mut client);
+    let diagnostics = client.diagnostics_for(&uri);
+    let index = diagnostics
+        .iter()
+        .find(|d| d["code"] == "create-index-blocking")
+        .unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    // byte columns, as negotiated
+    assert_eq!(index["range"]["start"], json!({"line": 1, "character": 17}));
+    assert_eq!(index["source"], "pgrisk");
+    assert_eq!(index["severity"], 1);
+
+    let hover = client.request(
+        2,
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": index["range"]["start"]}),
+    );
+    let doc = pgrisk::rules::find("create-index-blocking").unwrap().doc;
+    assert_eq!(hover["result"]["contents"]["kind"], "markdown");
+    assert!(
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains(doc),
+        "{hover}"
+    );
+
+    let config = dir.path().join("pgrisk.toml");
+    std::fs::write(&config, "ignore = [\"create-index-blocking\"]\n").unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let after = client.diagnostics_for(&uri);
+    assert!(
+        !rules_of(&after).contains(&"create-index-blocking"),
+        "{after:#?}"
+    );
+
+    std::fs::write(&config, "ignore = [\"create-index-blockin\"]\n").unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+    let message = shown["params"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("pgrisk.toml") && message.contains("did you mean"),
+        "{message}"
+    );
+    // the previous settings stay
+    let kept = client.diagnostics_for(&uri);
+    assert_eq!(rules_of(&kept), rules_of(&after));
+
+    // a document that is not SQL is left alone
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": file_uri(&dir.path().join("notes.md")), "languageId": "markdown", "version": 1, "text": "DROP TABLE orders;"}}),
+    );
+    let hover = client.request(
+        3,
+        "textDocument/hover",
+        json!({"textDocument": {"uri": file_uri(&dir.path().join("notes.md"))}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(hover["result"], Value::Null);
+    assert!(!client.backlog.iter().any(|m| {
+        m["params"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("notes.md"))
+    }));
+    assert_eq!(client.stop(), Some(0));
+}
