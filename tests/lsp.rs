@@ -316,3 +316,96 @@ fn hover_shows_the_rule_doc_and_config_changes_apply() {
     }));
     assert_eq!(client.stop(), Some(0));
 }
+
+/// Neovim's built-in client, headless, running `tests/lsp/neovim.lua`.
+#[test]
+fn neovim_sees_diagnostics_applies_a_fix_and_an_ignore() {
+    if Command::new("nvim").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "nvim is missing; .ci/run installs it"
+        );
+        eprintln!("skipped: nvim is not installed (apt-get install neovim)");
+        return;
+    }
+    let dir = migrations();
+    let state = tempfile::tempdir().unwrap();
+    let result = state.path().join("result.json");
+    let script = crate::support::root().join("tests/lsp/neovim.lua");
+    let mut nvim = Command::new("nvim")
+        .args(["--headless", "--clean", "-u", "NONE", "-n", "-c"])
+        .arg(format!("luafile {}", script.display()))
+        .current_dir(dir.path())
+        .env("PGRISK_BIN", env!("CARGO_BIN_EXE_pgrisk"))
+        .env("MIGRATIONS", dir.path())
+        .env("RESULT", &result)
+        // its LSP log and state stay in the temp dir
+        .env("XDG_CACHE_HOME", state.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("XDG_DATA_HOME", state.path())
+        .env_remove("PGRISK_PG_VERSION")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start nvim");
+    let code = wait_with_timeout(&mut nvim);
+    let seen: Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(code, Some(0), "{seen:#}");
+    let version = &seen["nvim_version"];
+    eprintln!(
+        "Neovim {}.{}.{}",
+        version["major"], version["minor"], version["patch"]
+    );
+    let diagnostics = |key: &str| seen[key].as_array().unwrap().clone();
+
+    let opened = diagnostics("opened");
+    let index = opened
+        .iter()
+        .find(|d| d["code"] == "create-index-blocking")
+        .unwrap_or_else(|| panic!("{opened:#?}"));
+    // UTF-16: 'é' one unit, the emoji two (bytes would say 17, characters 13)
+    assert_eq!(index["range"]["start"], json!({"line": 1, "character": 14}));
+    assert_eq!(index["range"]["end"], json!({"line": 1, "character": 59}));
+    assert_eq!(index["source"], "pgrisk");
+    let titles: Vec<&str> = seen["index_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"Ignore create-index-blocking for this file"),
+        "{titles:?}"
+    );
+
+    let fixed = seen["text_after_fix"].as_str().unwrap();
+    assert_eq!(
+        fixed.lines().nth(1),
+        Some("/* café 😀 */ CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);")
+    );
+    assert!(!rules_of(&diagnostics("after_fix")).contains(&"create-index-blocking"));
+
+    // the line Neovim appended reached the server as an incremental change
+    let edited = diagnostics("after_edit");
+    let required = edited
+        .iter()
+        .find(|d| d["code"] == "add-column-required")
+        .unwrap_or_else(|| panic!("{edited:#?}"));
+    assert_eq!(required["range"]["start"]["line"], 2);
+    assert!(
+        seen["text_after_ignore"].as_str().unwrap().ends_with(
+            "\n  -- pgrisk-ignore add-column-required: <why this is safe>\n  ALTER TABLE orders ADD COLUMN total numeric NOT NULL;"
+        ),
+        "{seen:#}"
+    );
+    let ignored = rules_of(&diagnostics("after_ignore"))
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert!(
+        !ignored
+            .iter()
+            .any(|r| r == "add-column-required" || r == "unused-ignore"),
+        "{ignored:?}"
+    );
+}

@@ -37,21 +37,30 @@ pub fn hover(findings: &[Flagged], offset: usize) -> Option<Hover> {
     })
 }
 
-/// Quick fixes for the findings that touch `range`: the rule's own fix, and ignore comments
-/// for the statement and for the file.
+/// Quick fixes for the diagnostics the client names (or, if it names none of ours, the
+/// findings that touch `range`): the rule's own fix, and ignore comments for the statement
+/// and for the file.
 pub fn code_actions(
     document: &Document,
     findings: &[Flagged],
-    range: Range,
+    (range, named): (Range, &[lsp_types::Diagnostic]),
     settings: &Settings,
     encoding: Encoding,
 ) -> Vec<CodeActionOrCommand> {
     let map = PositionMap::new(&document.text, encoding);
+    let is_named = |f: &Flagged| {
+        named
+            .iter()
+            .any(|d| d.code == f.diagnostic.code && d.range == f.diagnostic.range)
+    };
     let (from, to) = (map.offset(range.start), map.offset(range.end));
-    let touched: Vec<&Flagged> = findings
-        .iter()
-        .filter(|f| f.span.start <= to && from <= f.span.end)
-        .collect();
+    let mut touched: Vec<&Flagged> = findings.iter().filter(|f| is_named(f)).collect();
+    if touched.is_empty() {
+        touched = findings
+            .iter()
+            .filter(|f| f.span.start <= to && from <= f.span.end)
+            .collect();
+    }
     if touched.is_empty() {
         return Vec::new();
     }
@@ -137,21 +146,24 @@ fn workspace_edit(
 }
 
 /// Where an ignore for the statement holding `offset` goes, and its indentation: the start of
-/// the statement's line, or the statement itself when another statement precedes it there.
+/// the statement's line, or the statement itself when another statement ends on that line.
 fn statement_comment(text: &str, source: &SourceFile, offset: usize) -> (usize, String) {
     let statements = &source.statements;
-    let after = statements.partition_point(|s| s.span.start <= offset);
-    let start = after
+    let Some(i) = statements
+        .partition_point(|s| s.span.start <= offset)
         .checked_sub(1)
         .or((!statements.is_empty()).then_some(0))
-        .map_or(offset, |i| statements[i].span.start);
+    else {
+        return (offset, String::new());
+    };
+    let start = statements[i].span.start;
     let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
-    let before = &text[line_start..start];
-    if before.trim().is_empty() {
-        (line_start, before.to_owned())
-    } else {
-        (start, "\n".to_owned())
+    if i > 0 && statements[i - 1].span.end > line_start {
+        return (start, "\n".to_owned());
     }
+    let line = &text[line_start..];
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    (line_start, indent.to_owned())
 }
 
 /// Where an ignore for the file goes: the first line of its "up" part (comments before a

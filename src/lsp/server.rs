@@ -239,7 +239,7 @@ impl Server {
                     Some(open) if wanted => actions::code_actions(
                         &open.document,
                         &open.findings,
-                        p.range,
+                        (p.range, &p.context.diagnostics),
                         &settings,
                         encoding,
                     ),
