@@ -409,3 +409,63 @@ fn neovim_sees_diagnostics_applies_a_fix_and_an_ignore() {
         "{ignored:?}"
     );
 }
+
+/// The time from a `didChange` on a 5 000-line migration (after 20 earlier migrations) to its
+/// diagnostics, less the debounce. Run by `scripts/bench-lsp.sh` (release build); prints the
+/// figures, asserts none (timings vary with the machine).
+#[test]
+#[ignore = "benchmark: scripts/bench-lsp.sh"]
+fn bench_change_to_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 1..=20 {
+        let table = if n == 1 { "orders".to_owned() } else { format!("t{n}") };
+        std::fs::write(
+            dir.path().join(format!("{n:04}_create.sql")),
+            format!("CREATE TABLE {table} (id bigint PRIMARY KEY, note text);\n"),
+        )
+        .unwrap();
+    }
+    let mut text = String::new();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "-- step {i}\nALTER TABLE orders ADD COLUMN c{i} integer;\nCREATE INDEX orders_c{i}_idx ON orders (c{i});\nUPDATE orders SET c{i} = 0 WHERE id < {i};\n\n"
+        ));
+    }
+    assert_eq!(text.lines().count(), 5000);
+    let path = dir.path().join("0021_big.sql");
+    std::fs::write(&path, &text).unwrap();
+    let uri = file_uri(&path);
+
+    let mut client = RawClient::start(dir.path());
+    client.initialize(dir.path(), json!({}));
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "sql", "version": 0, "text": text}}),
+    );
+    let findings = client.diagnostics_for(&uri).len();
+    let mut latencies = Vec::new();
+    for version in 1..=20 {
+        let start = Instant::now();
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": {"line": 0, "character": 9}, "end": {"line": 0, "character": 9}}, "text": " "}],
+            }),
+        );
+        client.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == version
+        });
+        latencies.push(start.elapsed().saturating_sub(pgrisk::lsp::DEBOUNCE));
+    }
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "didChange → publishDiagnostics, less the {} ms debounce, 5000 lines after 20 files, {findings} findings, 20 runs: median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        pgrisk::lsp::DEBOUNCE.as_millis(),
+        ms(latencies[10]),
+        ms(latencies[18]),
+        ms(latencies[19]),
+    );
+    assert_eq!(client.stop(), Some(0));
+}
