@@ -418,7 +418,11 @@ fn neovim_sees_diagnostics_applies_a_fix_and_an_ignore() {
 fn bench_change_to_diagnostics() {
     let dir = tempfile::tempdir().unwrap();
     for n in 1..=20 {
-        let table = if n == 1 { "orders".to_owned() } else { format!("t{n}") };
+        let table = if n == 1 {
+            "orders".to_owned()
+        } else {
+            format!("t{n}")
+        };
         std::fs::write(
             dir.path().join(format!("{n:04}_create.sql")),
             format!("CREATE TABLE {table} (id bigint PRIMARY KEY, note text);\n"),

@@ -196,7 +196,13 @@ mod tests {
         assert_eq!(file_comment_offset("SELECT 1;\n", 0), 0);
         let sqlx = "-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n";
         assert_eq!(file_comment_offset(sqlx, 0), 18);
-        let goose = "-- +goose Up\nSELECT 1;\n-- +goose Down\n";
-        assert_eq!(file_comment_offset(goose, 12), 13);
+        let goose = "-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 2;\n";
+        let file = crate::source::discover::from_text(
+            "0001_x.sql".into(),
+            goose.into(),
+            &Default::default(),
+        );
+        let up_start = file.up.first().map_or(0, |r| r.start);
+        assert_eq!(file_comment_offset(goose, up_start), "-- +goose Up\n".len());
     }
 }
