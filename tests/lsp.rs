@@ -473,3 +473,75 @@ fn bench_change_to_diagnostics() {
     );
     assert_eq!(client.stop(), Some(0));
 }
+
+#[test]
+fn open_buffers_replace_their_files_in_the_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = "CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(10));\n";
+    let widen =
+        "SET lock_timeout = '2s';\nALTER TABLE orders ALTER COLUMN note TYPE varchar(20);\n";
+    std::fs::write(dir.path().join("0001_create.sql"), create).unwrap();
+    std::fs::write(dir.path().join("0002_widen.sql"), widen).unwrap();
+    let (first, second) = (
+        file_uri(&dir.path().join("0001_create.sql")),
+        file_uri(&dir.path().join("0002_widen.sql")),
+    );
+    let mut client = RawClient::start(dir.path());
+    client.initialize(dir.path(), json!({}));
+    let open = |client: &mut RawClient, uri: &str, text: &str| {
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": text}}),
+        );
+    };
+    open(&mut client, &second, widen);
+    // widening a varchar of the earlier migration does not rewrite
+    assert!(!rules_of(&client.diagnostics_for(&second)).contains(&"alter-column-type-rewrite"));
+
+    // unsaved: the column is an integer in the editor
+    open(
+        &mut client,
+        &first,
+        &create.replace("varchar(10)", "integer"),
+    );
+    let rewrite = loop {
+        let diagnostics = client.diagnostics_for(&second);
+        if rules_of(&diagnostics).contains(&"alter-column-type-rewrite") {
+            break diagnostics;
+        }
+    };
+    assert_eq!(rewrite.len(), 1, "{rewrite:#?}");
+
+    // typed back to varchar: checked once typing pauses for the debounce
+    let typed = Instant::now();
+    let integer = create.find("varchar(10)").unwrap() as u32;
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": first, "version": 2},
+            "contentChanges": [{"range": {"start": {"line": 0, "character": integer}, "end": {"line": 0, "character": integer + 7}}, "text": "varchar(10)"}],
+        }),
+    );
+    let widened = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == second
+            && !m.to_string().contains("alter-column-type-rewrite")
+    });
+    assert!(typed.elapsed() >= pgrisk::lsp::DEBOUNCE, "{widened}");
+
+    // closed: its diagnostics are cleared, the others see the file on disk again (older
+    // publishes, all received by now, are dropped)
+    client.backlog.clear();
+    std::fs::write(
+        dir.path().join("0001_create.sql"),
+        create.replace("varchar(10)", "integer"),
+    )
+    .unwrap();
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": first}}),
+    );
+    assert!(client.diagnostics_for(&first).is_empty());
+    assert!(rules_of(&client.diagnostics_for(&second)).contains(&"alter-column-type-rewrite"));
+    assert_eq!(client.stop(), Some(0));
+}
