@@ -147,7 +147,15 @@ fn decode(frame: Result<Vec<u8>, String>) -> Incoming {
         Some(id @ (Value::Number(_) | Value::String(_))) => id.clone(),
         _ => Value::Null,
     };
+    let has_id = value.get("id").is_some_and(|id| !id.is_null());
     match serde_json::from_value::<Message>(value) {
+        // a request whose id lsp-server cannot hold (not an i32 or a string) would otherwise
+        // pass for a notification and never be answered
+        Ok(Message::Notification(_)) if has_id => Incoming::Malformed {
+            id,
+            code: ErrorCode::InvalidRequest,
+            message: "a request id must be a 32-bit integer or a string".into(),
+        },
         Ok(message) => Incoming::Message(message),
         Err(e) => Incoming::Malformed {
             id,
@@ -171,5 +179,15 @@ mod tests {
         assert_eq!(frames[0], Ok(b"{}".to_vec()));
         assert!(frames[1].as_ref().unwrap_err().contains("Content-Length"));
         assert_eq!(frames[2], Ok(b"null".to_vec()));
+    }
+
+    #[test]
+    fn a_request_with_an_unusable_id_is_refused_with_that_id() {
+        let body = br#"{"jsonrpc": "2.0", "id": 1.5, "method": "shutdown"}"#;
+        let Incoming::Malformed { id, code, .. } = decode(Ok(body.to_vec())) else {
+            panic!("taken for a message");
+        };
+        assert_eq!(id, serde_json::json!(1.5));
+        assert_eq!(code as i32, ErrorCode::InvalidRequest as i32);
     }
 }
