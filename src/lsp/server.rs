@@ -12,8 +12,8 @@ use lsp_types::{
     DidChangeTextDocumentParams, DidChangeWatchedFilesRegistrationOptions,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
     FileSystemWatcher, GlobPattern, HoverParams, HoverProviderCapability, InitializeParams,
-    InitializeResult, MessageType, PublishDiagnosticsParams, Registration, RegistrationParams,
-    SaveOptions, ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    InitializeResult, MessageType, Registration, RegistrationParams, SaveOptions,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Url,
 };
 use serde::de::DeserializeOwned;
@@ -297,7 +297,7 @@ impl Server {
             note::DidCloseTextDocument::METHOD => {
                 let p: DidCloseTextDocumentParams = params(notification.params)?;
                 if let Some(open) = self.open.remove(&p.text_document.uri) {
-                    self.publish(&open.document.uri, Vec::new(), None);
+                    self.publish(&open.document.uri, &[], None);
                     // the others in its set now see the file as it is on disk
                     self.due.insert(SetKey::of(&open.document), Instant::now());
                 }
@@ -397,37 +397,44 @@ impl Server {
             return;
         };
         for ((uri, version), findings) in uris.into_iter().zip(results) {
-            let diagnostics = findings.iter().map(|f| f.diagnostic.clone()).collect();
-            self.publish(&uri, diagnostics, Some(version));
+            self.publish(&uri, &findings, Some(version));
             if let Some(open) = self.open.get_mut(&uri) {
                 open.findings = findings;
             }
         }
     }
 
-    fn publish(&self, uri: &Url, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) {
-        let params = PublishDiagnosticsParams {
-            uri: uri.clone(),
-            diagnostics,
-            version,
-        };
-        self.outbox.send(Notification::new(
-            note::PublishDiagnostics::METHOD.into(),
-            params,
-        ));
+    fn publish(&self, uri: &Url, findings: &[Flagged], version: Option<i32>) {
+        /// `PublishDiagnosticsParams`, borrowing the diagnostics.
+        #[derive(serde::Serialize)]
+        struct Publish<'a> {
+            uri: &'a Url,
+            diagnostics: Vec<&'a lsp_types::Diagnostic>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            version: Option<i32>,
+        }
+        let diagnostics = findings.iter().map(|f| &f.diagnostic).collect();
+        self.outbox.notify(
+            note::PublishDiagnostics::METHOD,
+            Publish {
+                uri,
+                diagnostics,
+                version,
+            },
+        );
     }
 
     fn show(&self, typ: MessageType, message: String) {
-        self.outbox.send(Notification::new(
-            note::ShowMessage::METHOD.into(),
+        self.outbox.notify(
+            note::ShowMessage::METHOD,
             ShowMessageParams { typ, message },
-        ));
+        );
     }
 
     fn log(&self, typ: MessageType, message: String) {
-        self.outbox.send(Notification::new(
-            note::LogMessage::METHOD.into(),
+        self.outbox.notify(
+            note::LogMessage::METHOD,
             lsp_types::LogMessageParams { typ, message },
-        ));
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
 use lsp_server::{ErrorCode, Message};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 pub enum Incoming {
@@ -34,16 +35,39 @@ impl Outbox {
         }
     }
 
+    /// A notification serialized straight from `params`: diagnostics go out without first
+    /// becoming a `serde_json::Value` tree, as lsp-server's `Notification` would make them.
+    pub fn notify(&self, method: &str, params: impl Serialize) {
+        #[derive(Serialize)]
+        struct Frame<'a, P> {
+            jsonrpc: &'static str,
+            method: &'a str,
+            params: P,
+        }
+        let frame = Frame {
+            jsonrpc: "2.0",
+            method,
+            params,
+        };
+        if let Ok(body) = serde_json::to_vec(&frame) {
+            self.send_body(body);
+        }
+    }
+
     /// An error response for a frame that had no usable request id (`null` then).
     pub fn send_malformed(&self, id: Value, code: ErrorCode, message: &str) {
         let body = json!({
             "jsonrpc": "2.0",
             "id": id,
             "error": {"code": code as i32, "message": message},
-        })
-        .to_string();
-        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        let _ = self.0.send(frame.into_bytes());
+        });
+        self.send_body(body.to_string().into_bytes());
+    }
+
+    fn send_body(&self, body: Vec<u8>) {
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend(body);
+        let _ = self.0.send(frame);
     }
 }
 
