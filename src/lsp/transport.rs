@@ -4,7 +4,7 @@
 //! message; a language server must answer it with an error and go on. So this reads the
 //! frames itself and uses lsp-server for the message model and its serialization.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
@@ -114,6 +114,9 @@ impl Stdio {
     }
 }
 
+/// Larger frames are skipped (answered with an error), not allocated.
+const MAX_FRAME_BYTES: usize = 256 << 20;
+
 /// One frame's body, or why its header was unusable; `None` at the end of input.
 fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Result<Vec<u8>, String>>> {
     let mut length = None;
@@ -148,6 +151,12 @@ fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Result<Vec<u8>, Str
             bad_header.unwrap_or_else(|| "frame without Content-Length".into())
         )));
     };
+    if length > MAX_FRAME_BYTES {
+        io::copy(&mut input.take(length as u64), &mut io::sink())?;
+        return Ok(Some(Err(format!(
+            "a frame of {length} bytes is over the {MAX_FRAME_BYTES}-byte limit"
+        ))));
+    }
     let mut body = vec![0; length];
     input.read_exact(&mut body)?;
     Ok(Some(Ok(body)))
@@ -203,6 +212,10 @@ mod tests {
         assert_eq!(frames[0], Ok(b"{}".to_vec()));
         assert!(frames[1].as_ref().unwrap_err().contains("Content-Length"));
         assert_eq!(frames[2], Ok(b"null".to_vec()));
+        // a huge length is skipped, not allocated (here the input ends first)
+        let mut huge = &b"Content-Length: 99999999999999\r\n\r\n{}"[..];
+        let refused = read_frame(&mut huge).unwrap().unwrap().unwrap_err();
+        assert!(refused.contains("limit"), "{refused}");
     }
 
     #[test]
