@@ -32,6 +32,12 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: RulesFormat,
     },
+    /// Language server on stdio: diagnostics as you type, hover docs, quick fixes
+    Lsp {
+        /// Accepted for clients that pass it; stdio is the only transport
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -232,6 +232,17 @@ impl Settings {
         Ok(())
     }
 
+    /// What discovery needs from these settings.
+    pub fn discover_options(&self) -> crate::source::discover::DiscoverOptions {
+        crate::source::discover::DiscoverOptions {
+            framework: self.framework,
+            assume_in_transaction: self.assume_in_transaction,
+            max_file_bytes: self.max_file_size,
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+        }
+    }
+
     /// Rule settings for a run: the `[rules.*]` options with the target version.
     pub fn rule_settings(&self) -> crate::rules::RuleSettings {
         crate::rules::RuleSettings {

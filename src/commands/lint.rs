@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::render;
 use crate::rules;
 use crate::source::SourceFile;
-use crate::source::discover::{self, DiscoverOptions, MigrationFile};
+use crate::source::discover::{self, MigrationFile};
 
 pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
     let mut settings = super::resolve_settings(&args.shared)?;
@@ -21,13 +21,7 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         settings.framework = Some(config::parse_framework(name).map_err(Error::Usage)?);
     }
     settings.assume_in_transaction |= args.assume_in_transaction;
-    let options = DiscoverOptions {
-        framework: settings.framework,
-        assume_in_transaction: settings.assume_in_transaction,
-        max_file_bytes: settings.max_file_size,
-        include: settings.include.clone(),
-        exclude: settings.exclude.clone(),
-    };
+    let options = settings.discover_options();
     let (context, discovered) =
         super::read_inputs(&args.input.paths, &args.shared, &options, Mode::Migrations)?;
     if args.fix || args.diff_only {

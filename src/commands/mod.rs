@@ -3,6 +3,7 @@
 pub mod explain;
 pub mod fix;
 pub mod lint;
+pub mod lsp;
 pub mod queries;
 pub mod trace;
 
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Trace(args) => trace::run(args),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Rules { format } => explain::list(format),
+        Command::Lsp { stdio: _ } => lsp::run(),
     }
 }
 
