@@ -22,6 +22,9 @@ pub enum Command {
     /// Run migrations on a disposable PostgreSQL (or --dsn, rolled back) and report the locks
     /// and rewrites each statement really takes, beside pgrisk's prediction
     Trace(TraceArgs),
+    /// Read-only audit of a running database (ideally a replica): sessions, locks, indexes,
+    /// sequences, vacuum, replication and pg_stat_statements, judged by the database rules
+    Live(LiveArgs),
     /// Print a rule's documentation
     Explain {
         /// Rule name, e.g. create-index-blocking
@@ -106,6 +109,48 @@ pub struct TraceArgs {
     /// Fill every table the migrations create with N generated rows, so scans and rewrites show
     #[arg(long, default_value_t = 0)]
     pub rows: u64,
+}
+
+/// How to reach a user's server, with libpq's conventions.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Connection string: `key=value ...` or a postgres:// URL; what it leaves out comes from
+    /// PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ... and ~/.pgpass
+    #[arg(long)]
+    pub dsn: Option<String>,
+    /// Give up connecting after this many seconds (a server starting up is retried until then)
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// statement_timeout of the session, in milliseconds: a slower check is skipped with a note
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub statement_timeout: u64,
+    /// lock_timeout of the session, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub lock_timeout: u64,
+}
+
+impl ConnectArgs {
+    /// The read-only session every audit runs in, with these timeouts.
+    pub fn read_only_session(&self) -> crate::pg::connect::SessionOptions {
+        use std::time::Duration;
+        crate::pg::connect::SessionOptions {
+            statement_timeout: Duration::from_millis(self.statement_timeout),
+            lock_timeout: Duration::from_millis(self.lock_timeout),
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            ..crate::pg::connect::SessionOptions::read_only()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    #[command(flatten)]
+    pub connection: ConnectArgs,
+    /// Also write table sizes, row estimates, columns and indexes as JSON for `lint --stats`
+    #[arg(long, value_name = "FILE")]
+    pub export_stats: Option<PathBuf>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

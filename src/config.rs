@@ -227,7 +227,18 @@ impl Settings {
                     "not supported yet: table sizes come with `pgrisk live --export-stats`".into(),
                 );
             }
-            _ => return Err("unknown option for this rule".into()),
+            _ => match crate::rules::database::threshold(rule, key) {
+                Some(threshold) => {
+                    let number = value
+                        .as_float()
+                        .or_else(|| value.as_integer().map(|i| i as f64))
+                        .ok_or_else(|| "expected a number".to_owned())?;
+                    options
+                        .thresholds
+                        .insert(format!("{rule}.{}", threshold.key), number);
+                }
+                None => return Err("unknown option for this rule".into()),
+            },
         }
         Ok(())
     }

@@ -66,8 +66,55 @@ pub struct ReportFile {
     pub text: Arc<str>,
 }
 
+/// One normalized query with its cost (`live` from pg_stat_statements, `logs` from the log):
+/// the `queries` array of the output contract.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QueryStat {
+    /// Stable fingerprint (pg_stat_statements `queryid` in live).
+    pub id: String,
+    /// Normalized text (`$n` placeholders).
+    pub query: String,
+    /// One real instance, with its literals, when the source has one.
+    pub example: Option<String>,
+    pub calls: u64,
+    pub total_ms: f64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
+    pub rows: Option<u64>,
+}
+
+/// What a bar of a chart is made of: one part, or stacked parts (connection states).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub label: String,
+    pub parts: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Bytes,
+    Milliseconds,
+    Count,
+}
+
+/// A bar chart for the HTML report, drawn by `render::html` as inline SVG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub title: String,
+    pub unit: Unit,
+    pub bars: Vec<Bar>,
+}
+
 #[derive(Debug, Default)]
 pub struct Report {
+    /// What was checked when it is not files: `live` names the server (never the password).
+    pub target: Option<String>,
+    /// `live`/`logs`: the query groups, sorted by total time; `None` for file commands.
+    pub queries: Option<Vec<QueryStat>>,
+    /// Checks skipped and why, preflight facts: shown in every format, never fatal.
+    pub notes: Vec<String>,
+    /// For `--format html`.
+    pub charts: Vec<Chart>,
     pub files: Vec<ReportFile>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
@@ -219,13 +266,25 @@ impl Report {
             finding.message = source.as_written(statement, &finding.message);
             finding.help = finding.help.map(|h| source.as_written(statement, &h));
             finding.object = finding.object.map(|o| source.as_written(statement, &o));
-            self.push(index, finding, settings, |offset| source.position(offset));
+            self.push(Some(index), finding, settings, |offset| {
+                source.position(offset)
+            });
+        }
+    }
+
+    /// Adds findings about a running database: no file, `object` names the relation.
+    pub fn add_database(&mut self, findings: Vec<Finding>, settings: &Settings) {
+        let enabled = settings.enabled_rules();
+        for finding in findings {
+            if enabled.iter().any(|r| r.name == finding.rule.name) {
+                self.push(None, finding, settings, |_| Position { line: 1, column: 1 });
+            }
         }
     }
 
     fn push(
         &mut self,
-        file: usize,
+        file: Option<usize>,
         f: Finding,
         settings: &Settings,
         position: impl Fn(usize) -> Position,
@@ -254,10 +313,10 @@ impl Report {
             rule: f.rule.name,
             severity,
             category: f.rule.category,
-            file: Some(file),
+            file,
             span: f.span,
-            start: Some(position(f.span.start)),
-            end: Some(position(f.span.end)),
+            start: file.map(|_| position(f.span.start)),
+            end: file.map(|_| position(f.span.end)),
             message: f.message,
             help: f.help,
             object: f.object,
@@ -267,10 +326,18 @@ impl Report {
         });
     }
 
-    /// Sorts by file, line, column, rule (the order every format prints).
+    /// Sorts by file, line, column, rule (the order every format prints); findings without
+    /// a file come first, the most severe first, then by rule and object.
     pub fn finish(&mut self) {
-        self.diagnostics
-            .sort_by(|a, b| (a.file, a.start, a.rule).cmp(&(b.file, b.start, b.rule)));
+        self.diagnostics.sort_by(|a, b| {
+            let key = |d: &Diagnostic| {
+                let unplaced = d.file.is_none();
+                let severity = std::cmp::Reverse(unplaced.then_some(d.severity));
+                let object = unplaced.then(|| d.object.clone());
+                (d.file, severity, d.start, d.rule, object)
+            };
+            key(a).cmp(&key(b))
+        });
     }
 
     pub fn path_of(&self, d: &Diagnostic) -> Option<&ReportFile> {

@@ -18,6 +18,8 @@ pub enum Error {
     Trace(#[from] crate::trace::TraceError),
     #[error(transparent)]
     Git(#[from] crate::source::git::GitError),
+    #[error(transparent)]
+    Audit(#[from] crate::live::AuditError),
     #[error("interrupted")]
     Interrupted,
 }

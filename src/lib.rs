@@ -13,6 +13,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fix;
+pub mod live;
 pub mod lsp;
 pub mod parse;
 pub mod pg;

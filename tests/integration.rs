@@ -10,6 +10,7 @@ mod fix; // lint --fix: safe fixes keep their promise, on real PostgreSQL too
 mod fixtures; // fixtures/lint: expect markers and reviewed renders
 mod formats; // sarif (official validator), markdown, junit, github annotations
 mod layouts; // fixtures/layouts: one small project per migration runner
+mod live; // pgrisk live against real servers: pathologies, read-only proof, standby, TLS
 mod lsp; // the language server with real clients: Neovim, raw JSON-RPC frames
 mod precommit; // .pre-commit-hooks.yaml with the real pre-commit
 mod rule_docs; // rules/*.md ↔ the registry, and executable doc examples

@@ -3,6 +3,7 @@
 pub mod explain;
 pub mod fix;
 pub mod lint;
+pub mod live;
 pub mod lsp;
 pub mod queries;
 pub mod trace;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Lint(args) => lint::run(args),
         Command::Queries(args) => queries::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Live(args) => live::run(args),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Rules { format } => explain::list(format),
         Command::Lsp { stdio: _ } => lsp::run(),

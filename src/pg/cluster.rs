@@ -84,6 +84,19 @@ pub enum ClusterError {
     Command { command: String, detail: String },
 }
 
+/// Server settings beyond the defaults, passed as `-c name=value` (later ones win).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    pub settings: Vec<(String, String)>,
+}
+
+impl ClusterOptions {
+    pub fn setting(mut self, name: &str, value: &str) -> ClusterOptions {
+        self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
 /// A running throwaway server. Connect through [`Cluster::socket_dir`] as user `postgres`.
 pub struct Cluster {
     // dropped after the server is stopped (field order: stop in Drop, then remove)
@@ -100,6 +113,11 @@ pub const SUPERUSER: &str = "postgres";
 impl Cluster {
     /// Initialises and starts a cluster with binaries from `bin`.
     pub fn start(bin: &Path) -> Result<Cluster, ClusterError> {
+        Cluster::start_with(bin, &ClusterOptions::default())
+    }
+
+    /// As [`Cluster::start`], with extra server settings (`shared_preload_libraries`, ...).
+    pub fn start_with(bin: &Path, extra: &ClusterOptions) -> Result<Cluster, ClusterError> {
         let run_as_postgres = running_as_root();
         let dir = tempfile::Builder::new()
             .prefix("pgrisk-pg-")
@@ -135,11 +153,14 @@ impl Cluster {
                 "--no-sync",
             ]);
         })?;
-        let options = format!(
+        let mut options = format!(
             "-k {} -c listen_addresses='' -p {PORT} -F -c fsync=off -c full_page_writes=off -c max_connections=40",
             cluster.socket_dir().display()
         );
-        let log = cluster.dir.path().join("server.log");
+        for (name, value) in &extra.settings {
+            options.push_str(&format!(" -c {name}={value}"));
+        }
+        let log = cluster.log_path();
         let started = cluster.server_command("pg_ctl", |c| {
             c.arg("-D")
                 .arg(&data)
@@ -166,7 +187,12 @@ impl Cluster {
         self.dir.path().to_owned()
     }
 
-    fn data_dir(&self) -> PathBuf {
+    /// The server's log file (`pg_ctl -l`).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 

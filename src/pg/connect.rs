@@ -14,6 +14,54 @@ pub enum ConnectError {
     Connect { target: String, reason: String },
 }
 
+/// What every session pgrisk opens on a user's server is set up with, sent as startup
+/// options so that they hold from the first statement (and on a hot standby).
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// `default_transaction_read_only = on` (live, lint --dsn); trace needs writes it rolls back.
+    pub read_only: bool,
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub idle_in_transaction_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl SessionOptions {
+    /// The audit defaults: read-only, 5 s statements, 1 s lock waits.
+    pub fn read_only() -> SessionOptions {
+        SessionOptions {
+            read_only: true,
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(1),
+            idle_in_transaction_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The `options` startup parameter (`-c name=value ...`).
+    pub fn startup_options(&self) -> String {
+        let ms = |d: Duration| d.as_millis();
+        let mut options = format!(
+            "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+            ms(self.statement_timeout),
+            ms(self.lock_timeout),
+            ms(self.idle_in_transaction_timeout)
+        );
+        if self.read_only {
+            options.push_str(" -c default_transaction_read_only=on");
+        }
+        options
+    }
+
+    /// Sets these options and `application_name = 'pgrisk'` on `config`.
+    pub fn apply(&self, config: &mut Config) {
+        config
+            .options(self.startup_options())
+            .application_name("pgrisk")
+            .connect_timeout(self.connect_timeout);
+    }
+}
+
 /// `user@host:port/db`, without the password, for messages.
 pub fn describe(config: &Config) -> String {
     let host = match config.get_hosts().first() {

@@ -6,13 +6,15 @@
 //! `lock` (PostgreSQL's name, e.g. `"SHARE"`), `evidence` (an object) and `fix`
 //! (`{"title", "applicability": "safe"|"suggestion", "edits": [{"line", "column", "end_line",
 //! "end_column", "insert"}]}` or null; `lint --fix` applies only `safe` fixes).
+//! `live` adds `target` (the server, without password), `queries` (query groups by total
+//! time) and `notes` (checks skipped, with the reason).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::diagnostic::Report;
+use crate::diagnostic::{QueryStat, Report};
 use crate::rules::Applicability;
 
 pub const VERSION: u32 = 1;
@@ -20,7 +22,16 @@ pub const VERSION: u32 = 1;
 #[derive(Serialize)]
 struct Output<'a> {
     version: u32,
+    /// `live`: the server audited (no password).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
+    /// `live` and `logs`: query groups by total time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queries: Option<&'a [QueryStat]>,
+    /// Checks skipped and why.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
     summary: JsonSummary,
 }
 
@@ -106,7 +117,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     let output = Output {
         version: VERSION,
+        target: report.target.as_deref(),
         diagnostics,
+        queries: report.queries.as_deref(),
+        notes: &report.notes,
         summary: JsonSummary {
             files: s.files,
             statements: s.statements,

@@ -2,6 +2,7 @@
 //! with its user documentation in `rules/<name>.md` (embedded here, shown by `explain`).
 //! Rules read analysed facts and state; PostgreSQL knowledge lives in `analysis`.
 
+pub mod database;
 pub mod migration;
 pub mod query;
 
@@ -48,6 +49,7 @@ pub enum Category {
     Idempotency,
     Schema,
     Query,
+    Database,
     Meta,
 }
 
@@ -61,6 +63,7 @@ impl Category {
             Category::Idempotency => "idempotency",
             Category::Schema => "schema",
             Category::Query => "query",
+            Category::Database => "database",
             Category::Meta => "meta",
         }
     }
@@ -76,6 +79,8 @@ pub struct RuleSettings {
     pub idempotency_key_columns: Vec<String>,
     /// `[rules.backfill-rewrites-history] money-columns`: money column patterns.
     pub money_columns: Vec<String>,
+    /// Live checks' numeric options, keyed `rule.key` (`database::Threshold`).
+    pub thresholds: BTreeMap<String, f64>,
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -115,6 +120,7 @@ impl Default for RuleSettings {
             money_columns: strings(&[
                 "amount", "total", "price", "cost", "tax", "fee", "balance", "*_cents",
             ]),
+            thresholds: BTreeMap::new(),
         }
     }
 }
@@ -163,6 +169,8 @@ pub enum Check {
     File(fn(&FileCx) -> Vec<Finding>),
     /// Produced by the diagnostic stage itself (suppressions).
     Diagnostic,
+    /// Judges a running database: its check is its row in `database::CHECKS`.
+    Live,
 }
 
 pub struct Rule {
@@ -392,7 +400,7 @@ pub fn for_mode(mode: crate::analysis::Mode) -> Vec<&'static Rule> {
     ALL.iter()
         .copied()
         .filter(|r| match mode {
-            Mode::Migrations => r.category != Category::Query,
+            Mode::Migrations => !matches!(r.category, Category::Query | Category::Database),
             Mode::Queries => {
                 matches!(r.category, Category::Query | Category::Meta)
                     || r.name == "dml-without-where"
@@ -431,7 +439,7 @@ pub fn check_file(
                 settings,
                 catalog,
             })),
-            Check::Diagnostic => {}
+            Check::Diagnostic | Check::Live => {}
         }
     }
     findings

@@ -1,0 +1,57 @@
+//! `pgrisk live`: connect read-only, read a snapshot, run the database rules, render.
+
+use std::process::ExitCode;
+
+use crate::cli::LiveArgs;
+use crate::diagnostic::Report;
+use crate::error::Error;
+use crate::live;
+use crate::pg::connect;
+use crate::rules;
+
+pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
+    let settings = super::resolve_settings(&args.shared)?;
+    let session = args.connection.read_only_session();
+    let mut config = connect::parse_dsn(args.connection.dsn.as_deref().unwrap_or(""))?;
+    session.apply(&mut config);
+    let target = connect::describe(&config);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    let snapshot = runtime.block_on(async {
+        let client = connect::connect(&config).await?;
+        tokio::select! {
+            snapshot = live::audit(&client, session.statement_timeout) => Ok(snapshot?),
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    })?;
+
+    let (findings, notes) = rules::database::check(
+        &snapshot,
+        &settings.enabled_rules(),
+        &settings.rule_settings(),
+    );
+    let mut report = Report {
+        target: Some(format!(
+            "{target} (PostgreSQL {}{})",
+            snapshot.server.version,
+            if snapshot.server.in_recovery {
+                ", standby"
+            } else {
+                ""
+            }
+        )),
+        notes,
+        ..Report::default()
+    };
+    report.add_database(findings, &settings);
+    report.finish();
+    super::lint::render_outcome(
+        &report,
+        &settings,
+        &args.shared,
+        false,
+        &mut std::io::stdout().lock(),
+    )
+}

@@ -1,0 +1,151 @@
+//! Front stage of `pgrisk live`: read a running server through its catalogs and `pg_stat_*`
+//! views into a [`Snapshot`]. Readers only read; the database rules (`rules::database`) judge.
+//!
+//! Every reader runs its queries in a short `READ ONLY` transaction of its own, so the audit
+//! never holds `AccessShareLock`s across readers (a migration queued behind it would make the
+//! application queue too), under the session's `statement_timeout` plus a client deadline.
+//! A reader that fails is [`Skipped`] with the reason; the others still run.
+
+pub mod activity;
+pub mod catalog;
+pub mod preflight;
+pub mod sizes;
+pub mod statements;
+
+use std::time::Duration;
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+pub use preflight::Server;
+
+/// Why a reader (and so the checks that need it) did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub reason: String,
+}
+
+impl Skipped {
+    pub fn new(reason: impl Into<String>) -> Skipped {
+        Skipped {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A reader's result: what it read, or why it could not.
+pub type Read<T> = Result<T, Skipped>;
+
+/// Everything one audit read.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub server: Server,
+    pub sizes: Read<sizes::Sizes>,
+    pub activity: Read<activity::Activity>,
+    pub catalog: Read<catalog::CatalogFacts>,
+    pub statements: Read<statements::Statements>,
+}
+
+/// The audit cannot go on: the preflight failed or the connection was lost.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AuditError(pub String);
+
+/// Runs queries for the readers with the deadline and error classification they share.
+pub struct Reader<'a> {
+    client: &'a Client,
+    pub server: &'a Server,
+    /// Client-side bound on one query: a half-open connection never answers the server's
+    /// `statement_timeout`.
+    deadline: Duration,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(client: &'a Client, server: &'a Server, statement_timeout: Duration) -> Self {
+        Reader {
+            client,
+            server,
+            deadline: statement_timeout + Duration::from_secs(2),
+        }
+    }
+
+    /// One query in its own read-only transaction. `what` names the data in notes.
+    pub async fn rows(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Skipped> {
+        match tokio::time::timeout(self.deadline, self.read_only(sql, params)).await {
+            Ok(Ok(rows)) => Ok(rows),
+            Ok(Err(error)) => Err(classify(what, &error)),
+            Err(_) => Err(Skipped::new(format!(
+                "{what}: no answer within {} s (client deadline)",
+                self.deadline.as_secs()
+            ))),
+        }
+    }
+
+    async fn read_only(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        self.client.batch_execute("BEGIN READ ONLY").await?;
+        let result = self.client.query(sql, params).await;
+        // COMMIT of a failed transaction rolls it back; either way the locks are released
+        let end = self.client.batch_execute("COMMIT").await;
+        let rows = result?;
+        end?;
+        Ok(rows)
+    }
+
+    /// Whether the connection is gone (every further query would fail the same way).
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// A one-line reason: a timeout, a missing privilege, or the server's message.
+fn classify(what: &str, error: &tokio_postgres::Error) -> Skipped {
+    let Some(db) = error.as_db_error() else {
+        return Skipped::new(format!("{what}: {error}"));
+    };
+    let code = db.code();
+    let reason = if *code == SqlState::QUERY_CANCELED {
+        "cancelled by statement_timeout (raise --statement-timeout to include it)".to_owned()
+    } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+        "a catalog it reads is locked (lock_timeout); a DDL statement is probably running".into()
+    } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+        format!(
+            "{} (grant pg_monitor to the role pgrisk connects as)",
+            db.message()
+        )
+    } else {
+        db.message().to_owned()
+    };
+    Skipped::new(format!("{what}: {reason}"))
+}
+
+/// Reads the whole snapshot. Fails only when the connection is lost.
+pub async fn audit(client: &Client, statement_timeout: Duration) -> Result<Snapshot, AuditError> {
+    let server = preflight::read(client, statement_timeout).await?;
+    let reader = Reader::new(client, &server, statement_timeout);
+    let sizes = sizes::read(&reader).await;
+    let activity = activity::read(&reader).await;
+    let catalog = catalog::read(&reader).await;
+    let statements = statements::read(&reader).await;
+    if reader.is_closed() {
+        return Err(AuditError(
+            "the connection to the server was lost during the audit".into(),
+        ));
+    }
+    Ok(Snapshot {
+        server,
+        sizes,
+        activity,
+        catalog,
+        statements,
+    })
+}

@@ -1,0 +1,78 @@
+//! `pgrisk live` against real servers: disposable clusters with pg_stat_statements preloaded
+//! and every statement logged, pathologies created for real.
+
+use std::process::Output;
+
+use pgrisk::pg::cluster::{Cluster, ClusterOptions};
+
+use crate::support;
+
+mod smoke;
+
+/// A cluster as the live tests want it: pg_stat_statements loaded, every statement logged
+/// with its application name (to prove pgrisk writes nothing).
+pub fn start_cluster() -> Cluster {
+    start_cluster_with(ClusterOptions::default())
+}
+
+pub fn start_cluster_with(extra: ClusterOptions) -> Cluster {
+    let bin = support::pg_bin_dirs().remove(0);
+    let mut options = ClusterOptions::default()
+        .setting("shared_preload_libraries", "pg_stat_statements")
+        .setting("log_statement", "all")
+        .setting("log_line_prefix", "'%m [%p] app=%a '")
+        .setting("track_io_timing", "on");
+    options.settings.extend(extra.settings);
+    Cluster::start_with(&bin, &options).unwrap_or_else(|e| panic!("{}: {e}", bin.display()))
+}
+
+/// Runs SQL as the superuser on `database` (setup of a pathology).
+pub fn psql(cluster: &Cluster, database: &str, sql: &str) {
+    support::runtime().block_on(async {
+        let client = setup_client(cluster, database).await;
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    });
+}
+
+/// A superuser connection named `test-setup`, so that the log tells it from pgrisk's.
+pub async fn setup_client(cluster: &Cluster, database: &str) -> tokio_postgres::Client {
+    let mut config = cluster.config(database);
+    config.application_name("test-setup");
+    pgrisk::pg::connect::connect(&config)
+        .await
+        .expect("connect to the test cluster")
+}
+
+/// `pgrisk live --format json` on `database`, with extra arguments.
+pub fn live_json(cluster: &Cluster, database: &str, extra: &[&str]) -> (Output, serde_json::Value) {
+    let dsn = support::dsn(cluster, database);
+    let mut args = vec!["live", "--no-config", "--dsn", &dsn, "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = support::pgrisk(&args);
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): stdout {} stderr {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output, json)
+}
+
+/// The findings of one rule in a live JSON report.
+pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    report["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .filter(|d| d["rule"] == rule)
+        .collect()
+}
+
+/// The server log, for the read-only proof.
+pub fn server_log(cluster: &Cluster) -> String {
+    std::fs::read_to_string(cluster.log_path()).unwrap_or_default()
+}
