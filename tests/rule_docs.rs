@@ -21,6 +21,7 @@ fn names_in(dir: &str, suffix: &str) -> BTreeSet<String> {
     std::fs::read_dir(support::root().join(dir))
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
         .filter_map(|n| n.strip_suffix(suffix).map(str::to_owned))
         .collect()
 }
@@ -65,17 +66,22 @@ fn every_doc_and_fixture_dir_names_a_rule_and_every_rule_has_both() {
     docs.remove("README");
     let mut fixtures = names_in("fixtures/lint", "");
     fixtures.extend(names_in("fixtures/queries", ""));
-    let sources: BTreeSet<String> = ["src/rules/migration", "src/rules/query"]
-        .into_iter()
-        .flat_map(|dir| names_in(dir, ".rs"))
-        .filter(|n| n != "mod")
-        .map(|n| n.replace('_', "-"))
-        .collect();
+    fixtures.extend(names_in("fixtures/live", ""));
+    let sources: BTreeSet<String> = [
+        "src/rules/migration",
+        "src/rules/query",
+        "src/rules/database",
+    ]
+    .into_iter()
+    .flat_map(|dir| names_in(dir, ".rs"))
+    .filter(|n| n != "mod")
+    .map(|n| n.replace('_', "-"))
+    .collect();
     let mut failures = Vec::new();
     for (what, set) in [
         ("rules/*.md", &docs),
         ("fixtures/lint/", &fixtures),
-        ("src/rules/{migration,query}/*.rs", &sources),
+        ("src/rules/{migration,query,database}/*.rs", &sources),
     ] {
         for name in set.difference(&registered) {
             failures.push(format!("{what}: `{name}` is not a registered rule"));
@@ -85,10 +91,10 @@ fn every_doc_and_fixture_dir_names_a_rule_and_every_rule_has_both() {
         }
     }
     for rule in rules::ALL {
-        let family = if rule.category == Category::Query {
-            "queries"
-        } else {
-            "lint"
+        let family = match rule.category {
+            Category::Query => "queries",
+            Category::Database => "live",
+            _ => "lint",
         };
         for file in ["bad.sql", "good.sql"] {
             if !support::root()
@@ -146,7 +152,11 @@ fn docs_have_title_metadata_and_sections_in_order() {
 #[test]
 fn doc_examples_behave_and_bad_examples_take_the_declared_lock() {
     let mut failures = Vec::new();
-    for rule in rules::ALL {
+    // a database rule's examples are its live fixtures, run on a real server (tests/live)
+    for rule in rules::ALL
+        .iter()
+        .filter(|r| r.category != Category::Database)
+    {
         let examples = support::examples(rule.doc);
         if !examples.iter().any(|e| e.0 == "bad") || !examples.iter().any(|e| e.0 == "good") {
             failures.push(format!(

@@ -95,6 +95,12 @@ impl ClusterOptions {
         self.settings.push((name.to_owned(), value.to_owned()));
         self
     }
+
+    /// These settings followed by `more`'s (which win).
+    pub fn with(mut self, more: &ClusterOptions) -> ClusterOptions {
+        self.settings.extend(more.settings.iter().cloned());
+        self
+    }
 }
 
 /// A running throwaway server. Connect through [`Cluster::socket_dir`] as user `postgres`.
@@ -118,6 +124,50 @@ impl Cluster {
 
     /// As [`Cluster::start`], with extra server settings (`shared_preload_libraries`, ...).
     pub fn start_with(bin: &Path, extra: &ClusterOptions) -> Result<Cluster, ClusterError> {
+        let cluster = Cluster::empty(bin)?;
+        let data = cluster.data_dir();
+        cluster.server_command("initdb", |c| {
+            c.arg("-D").arg(&data).args([
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]);
+        })?;
+        cluster.launch(extra)?;
+        Ok(cluster)
+    }
+
+    /// A hot standby streaming from this cluster (`pg_basebackup -R`), on its own socket.
+    pub fn start_standby(&self, extra: &ClusterOptions) -> Result<Cluster, ClusterError> {
+        let standby = Cluster::empty(&self.bin)?;
+        let data = standby.data_dir();
+        let source = self.socket_dir();
+        standby.server_command("pg_basebackup", |c| {
+            c.arg("-D").arg(&data).arg("-h").arg(&source).args([
+                "-p",
+                &PORT.to_string(),
+                "-U",
+                SUPERUSER,
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ]);
+        })?;
+        standby.launch(
+            &ClusterOptions::default()
+                .setting("hot_standby", "on")
+                .with(extra),
+        )?;
+        Ok(standby)
+    }
+
+    /// A temporary directory owned by the server user, and the binaries' version.
+    fn empty(bin: &Path) -> Result<Cluster, ClusterError> {
         let run_as_postgres = running_as_root();
         let dir = tempfile::Builder::new()
             .prefix("pgrisk-pg-")
@@ -141,27 +191,21 @@ impl Cluster {
                 .arg(format!("{SUPERUSER}:"))
                 .arg(cluster.dir.path()))?;
         }
-        let data = cluster.data_dir();
-        cluster.server_command("initdb", |c| {
-            c.arg("-D").arg(&data).args([
-                "-U",
-                SUPERUSER,
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]);
-        })?;
+        Ok(cluster)
+    }
+
+    /// Starts the server on the data directory, listening on the Unix socket only.
+    fn launch(&self, extra: &ClusterOptions) -> Result<(), ClusterError> {
+        let data = self.data_dir();
         let mut options = format!(
             "-k {} -c listen_addresses='' -p {PORT} -F -c fsync=off -c full_page_writes=off -c max_connections=40",
-            cluster.socket_dir().display()
+            self.socket_dir().display()
         );
         for (name, value) in &extra.settings {
             options.push_str(&format!(" -c {name}={value}"));
         }
-        let log = cluster.log_path();
-        let started = cluster.server_command("pg_ctl", |c| {
+        let log = self.log_path();
+        let started = self.server_command("pg_ctl", |c| {
             c.arg("-D")
                 .arg(&data)
                 .arg("-l")
@@ -179,8 +223,7 @@ impl Cluster {
                 ),
             });
         }
-        cluster.wait_for_socket(Duration::from_secs(10))?;
-        Ok(cluster)
+        self.wait_for_socket(Duration::from_secs(10))
     }
 
     pub fn socket_dir(&self) -> PathBuf {

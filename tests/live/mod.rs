@@ -7,6 +7,7 @@ use pgrisk::pg::cluster::{Cluster, ClusterOptions};
 
 use crate::support;
 
+mod fixtures;
 mod smoke;
 
 /// A cluster as the live tests want it: pg_stat_statements loaded, every statement logged
@@ -17,12 +18,12 @@ pub fn start_cluster() -> Cluster {
 
 pub fn start_cluster_with(extra: ClusterOptions) -> Cluster {
     let bin = support::pg_bin_dirs().remove(0);
-    let mut options = ClusterOptions::default()
+    let options = ClusterOptions::default()
         .setting("shared_preload_libraries", "pg_stat_statements")
         .setting("log_statement", "all")
         .setting("log_line_prefix", "'%m [%p] app=%a '")
-        .setting("track_io_timing", "on");
-    options.settings.extend(extra.settings);
+        .setting("track_io_timing", "on")
+        .with(&extra);
     Cluster::start_with(&bin, &options).unwrap_or_else(|e| panic!("{}: {e}", bin.display()))
 }
 
