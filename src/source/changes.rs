@@ -149,6 +149,7 @@ pub fn select(
         files,
         errors,
         warnings,
+        ..
     } = found;
     let mut changed = Discovered {
         errors,

@@ -10,10 +10,11 @@
 //! with a message that says where, and one bad input never hides the others.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::ops::Range;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
@@ -208,6 +209,12 @@ pub struct Discovered {
     pub errors: Vec<SourceError>,
     /// Problems that did not stop a file from being linted (invalid UTF-8, read lossily).
     pub warnings: Vec<SourceError>,
+    /// Whether a migrations directory belongs to a sqlx project, looked up once per directory
+    /// (three `stat`s per file otherwise).
+    pub(crate) sqlx_dirs: HashMap<PathBuf, bool>,
+    /// Files read so far, by device and inode: a file reached twice (named and inside a named
+    /// directory, or through a symlink) is linted once, without resolving every path.
+    pub(crate) seen: HashSet<(u64, u64)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,8 +342,6 @@ fn tx_facts(framework: Framework) -> &'static TxFacts {
 /// the runners' version order. `-` reads standard input.
 pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Discovered {
     let mut out = Discovered::default();
-    // A file reached twice (named and inside a named directory) is linted once.
-    let mut seen = HashSet::new();
     for path in paths {
         if path.as_os_str() == "-" {
             let stdin = Path::new(STDIN_NAME);
@@ -351,12 +356,8 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Discovered {
         }
         match fs::metadata(path) {
             Err(e) => out.errors.push(io_error(path, e)),
-            Ok(meta) if meta.is_dir() => discover_dir(path, opts, &mut seen, &mut out),
-            Ok(_) => {
-                if first_time(&mut seen, path) {
-                    load(path, opts, &mut out);
-                }
-            }
+            Ok(meta) if meta.is_dir() => discover_dir(path, opts, &mut out),
+            Ok(_) => load(path, opts, &mut out),
         }
     }
     out
@@ -366,6 +367,16 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Discovered {
 /// ranges from the name and the text. Sidecars beside a real path (diesel `metadata.toml`,
 /// Flyway `<file>.sql.conf`) are consulted when present.
 pub fn from_text(path: PathBuf, text: String, opts: &DiscoverOptions) -> MigrationFile {
+    from_text_in(path, text, opts, &mut HashMap::new())
+}
+
+/// [`from_text`] with the sqlx-project answers of earlier files of the same run.
+fn from_text_in(
+    path: PathBuf,
+    text: String,
+    opts: &DiscoverOptions,
+    sqlx_dirs: &mut HashMap<PathBuf, bool>,
+) -> MigrationFile {
     let path = if path.as_os_str() == "-" {
         PathBuf::from(STDIN_NAME)
     } else {
@@ -375,7 +386,7 @@ pub fn from_text(path: PathBuf, text: String, opts: &DiscoverOptions) -> Migrati
     let layout = layout(&path);
     let framework = opts
         .framework
-        .unwrap_or_else(|| detect(&path, &text, &layout, &notes));
+        .unwrap_or_else(|| detect(&path, &text, &layout, &notes, sqlx_dirs));
     let (tx, tx_reason) = transaction(framework, &path, &text, &notes, opts);
     let all = 0..text.len();
     let whole = vec![all];
@@ -403,7 +414,13 @@ pub fn from_text(path: PathBuf, text: String, opts: &DiscoverOptions) -> Migrati
 // Detection
 
 /// Annotations say most about the runner, so they win; then the file's name and layout.
-fn detect(path: &Path, text: &str, layout: &Layout, notes: &Annotations) -> Framework {
+fn detect(
+    path: &Path,
+    text: &str,
+    layout: &Layout,
+    notes: &Annotations,
+    sqlx_dirs: &mut HashMap<PathBuf, bool>,
+) -> Framework {
     if notes.goose.has_up {
         return Framework::Goose;
     }
@@ -424,24 +441,26 @@ fn detect(path: &Path, text: &str, layout: &Layout, notes: &Annotations) -> Fram
         }
         Layout::PrismaDir(_) => Framework::Prisma,
         Layout::DieselDir { .. } => Framework::Diesel,
-        Layout::UpDown { .. } if sqlx_evidence(path, text) => Framework::Sqlx,
+        Layout::UpDown { .. } if sqlx_evidence(path, text, sqlx_dirs) => Framework::Sqlx,
         Layout::UpDown { .. } => Framework::GolangMigrate,
         Layout::Numbered {
             underscore: true, ..
-        } if sqlx_evidence(path, text) => Framework::Sqlx,
+        } if sqlx_evidence(path, text, sqlx_dirs) => Framework::Sqlx,
         _ => Framework::Plain,
     }
 }
 
-fn sqlx_evidence(path: &Path, text: &str) -> bool {
+fn sqlx_evidence(path: &Path, text: &str, sqlx_dirs: &mut HashMap<PathBuf, bool>) -> bool {
     if strip_bom(text).starts_with("-- no-transaction") {
         return true;
     }
     // sqlx keeps `migrations/` beside Cargo.toml; `.sqlx/` is its offline query cache.
     let dir = path.parent().unwrap_or(Path::new(""));
-    let project = dir.parent();
-    dir.join(".sqlx").is_dir()
-        || project.is_some_and(|p| p.join(".sqlx").is_dir() || p.join("Cargo.toml").is_file())
+    *sqlx_dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+        let project = dir.parent();
+        dir.join(".sqlx").is_dir()
+            || project.is_some_and(|p| p.join(".sqlx").is_dir() || p.join("Cargo.toml").is_file())
+    })
 }
 
 fn transaction(
@@ -1167,12 +1186,7 @@ struct Candidate {
     key: String,
 }
 
-fn discover_dir(
-    root: &Path,
-    opts: &DiscoverOptions,
-    seen: &mut HashSet<PathBuf>,
-    out: &mut Discovered,
-) {
+fn discover_dir(root: &Path, opts: &DiscoverOptions, out: &mut Discovered) {
     let filters = match Filters::new(opts) {
         Ok(filters) => Arc::new(filters),
         Err(error) => {
@@ -1186,9 +1200,7 @@ fn discover_dir(
     match run_order(root, found, filtered_out, walk_failed) {
         Ok(paths) => {
             for path in paths {
-                if first_time(seen, &path) {
-                    load(&path, opts, out);
-                }
+                load(&path, opts, out);
             }
         }
         Err(error) => out.errors.push(error),
@@ -1431,13 +1443,11 @@ fn pattern_error(root: &Path, error: globset::Error) -> SourceError {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-fn first_time(seen: &mut HashSet<PathBuf>, path: &Path) -> bool {
-    seen.insert(fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
-}
-
 fn load(path: &Path, opts: &DiscoverOptions, out: &mut Discovered) {
-    let read = read_file(path, opts.max_file_bytes);
-    classify(path, read, opts, out);
+    // `None`: read already, under another name
+    if let Some(read) = read_file(path, opts.max_file_bytes, &mut out.seen) {
+        classify(path, read, opts, out);
+    }
 }
 
 /// Like a file on disk, for content read from elsewhere (git's index): the same size limit,
@@ -1465,23 +1475,39 @@ fn classify(
     match read {
         Ok((text, warning)) => {
             out.warnings.extend(warning);
-            out.files.push(from_text(path.to_path_buf(), text, opts));
+            let file = from_text_in(path.to_path_buf(), text, opts, &mut out.sqlx_dirs);
+            out.files.push(file);
         }
         Err(e) => out.errors.push(e),
     }
 }
 
-fn read_file(path: &Path, limit: u64) -> Result<Decoded, SourceError> {
-    let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
-    let size = file.metadata().map_err(|e| io_error(path, e))?.len();
+/// Reads a file unless `seen` holds its device and inode already (then `None`).
+fn read_file(
+    path: &Path,
+    limit: u64,
+    seen: &mut HashSet<(u64, u64)>,
+) -> Option<Result<Decoded, SourceError>> {
+    let opened = fs::File::open(path).and_then(|file| {
+        let meta = file.metadata()?;
+        Ok((file, meta))
+    });
+    let (file, meta) = match opened {
+        Ok(opened) => opened,
+        Err(e) => return Some(Err(io_error(path, e))),
+    };
+    if !seen.insert((meta.dev(), meta.ino())) {
+        return None;
+    }
+    let size = meta.len();
     if size > limit {
-        return Err(SourceError::TooLarge {
+        return Some(Err(SourceError::TooLarge {
             path: path.to_path_buf(),
             size,
             limit,
-        });
+        }));
     }
-    read_limited(path, file, limit, size)
+    Some(read_limited(path, file, limit, size))
 }
 
 /// Reads at most `limit` bytes (the size may change after it was checked), then decodes.
@@ -1574,6 +1600,17 @@ mod tests {
 
     fn run(dir: &Path, opts: &DiscoverOptions) -> Discovered {
         discover(&[dir.to_path_buf()], opts)
+    }
+
+    #[test]
+    fn a_file_reached_twice_is_read_once() {
+        let dir = tree(&[("m/1_a.sql", b"SELECT 1;"), ("m/2_b.sql", b"SELECT 2;")]);
+        let m = dir.path().join("m");
+        std::os::unix::fs::symlink(m.join("1_a.sql"), dir.path().join("alias.sql")).unwrap();
+        let paths = [m.join("2_b.sql"), m.clone(), dir.path().join("alias.sql")];
+        let found = discover(&paths, &DiscoverOptions::default());
+        let names: Vec<_> = found.files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(names, vec![m.join("2_b.sql"), m.join("1_a.sql")]);
     }
 
     /// File paths relative to `dir`, '/'-separated, in discovered order.
