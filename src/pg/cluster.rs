@@ -88,11 +88,19 @@ pub enum ClusterError {
 #[derive(Debug, Clone, Default)]
 pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
+    /// The port (default [`PORT`]); it names the socket too, and matters once the cluster
+    /// also listens on TCP (`listen_addresses`).
+    pub port: Option<u16>,
 }
 
 impl ClusterOptions {
     pub fn setting(mut self, name: &str, value: &str) -> ClusterOptions {
         self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn port(mut self, port: u16) -> ClusterOptions {
+        self.port = Some(port);
         self
     }
 }
@@ -103,6 +111,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     run_as_postgres: bool,
+    port: u16,
     pub major: u32,
     pub version: String,
 }
@@ -132,6 +141,7 @@ impl Cluster {
             dir,
             bin: bin.to_owned(),
             run_as_postgres,
+            port: extra.port.unwrap_or(PORT),
             major,
             version: version.trim().to_owned(),
         };
@@ -154,8 +164,9 @@ impl Cluster {
             ]);
         })?;
         let mut options = format!(
-            "-k {} -c listen_addresses='' -p {PORT} -F -c fsync=off -c full_page_writes=off -c max_connections=40",
-            cluster.socket_dir().display()
+            "-k {} -c listen_addresses='' -p {} -F -c fsync=off -c full_page_writes=off -c max_connections=40",
+            cluster.socket_dir().display(),
+            cluster.port
         );
         for (name, value) in &extra.settings {
             options.push_str(&format!(" -c {name}={value}"));
@@ -187,6 +198,10 @@ impl Cluster {
         self.dir.path().to_owned()
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The server's log file (`pg_ctl -l`).
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("server.log")
@@ -201,7 +216,7 @@ impl Cluster {
         let mut config = tokio_postgres::Config::new();
         config
             .host_path(self.socket_dir())
-            .port(PORT)
+            .port(self.port)
             .user(SUPERUSER)
             .dbname(database)
             .application_name("pgrisk")
@@ -239,7 +254,7 @@ impl Cluster {
     }
 
     fn wait_for_socket(&self, timeout: Duration) -> Result<(), ClusterError> {
-        let socket = self.socket_dir().join(format!(".s.PGSQL.{PORT}"));
+        let socket = self.socket_dir().join(format!(".s.PGSQL.{}", self.port));
         let start = Instant::now();
         while !socket.exists() {
             if start.elapsed() > timeout {

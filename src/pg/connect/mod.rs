@@ -330,7 +330,7 @@ impl Target {
         let (client, connection) =
             match tokio::time::timeout(budget, config.connect(connector.clone())).await {
                 Ok(Ok(pair)) => pair,
-                Ok(Err(error)) => return Err(self.classify(&error)),
+                Ok(Err(error)) => return Err(self.classify(endpoint, &error)),
                 Err(_) => {
                     return Err((
                         Failure::Retry,
@@ -346,7 +346,7 @@ impl Target {
 
     /// The failure class and one line of text, never with the password (tokio-postgres'
     /// errors do not carry it; neither does anything added here).
-    fn classify(&self, error: &tokio_postgres::Error) -> (Failure, String) {
+    fn classify(&self, endpoint: &Endpoint, error: &tokio_postgres::Error) -> (Failure, String) {
         if let Some(db) = error.as_db_error() {
             let failure = if TRANSIENT_SQLSTATES.contains(&db.code().code()) {
                 Failure::Retry
@@ -355,8 +355,10 @@ impl Target {
             };
             return (failure, db.message().to_owned());
         }
+        let mut chain = Vec::new();
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
         while let Some(current) = source {
+            chain.push(current.to_string());
             if let Some(tls_error) = current.downcast_ref::<rustls::Error>() {
                 return (Failure::Skip, tls::explain(tls_error));
             }
@@ -372,13 +374,20 @@ impl Target {
                     | ConnectionAborted | UnexpectedEof => Failure::Retry,
                     _ => Failure::Skip,
                 };
-                return (failure, io.to_string());
+                let text = match (io.kind(), &endpoint.kind) {
+                    (NotFound, HostKind::Unix(dir)) => format!(
+                        "no server socket {}",
+                        dir.join(format!(".s.PGSQL.{}", endpoint.port)).display()
+                    ),
+                    (ConnectionRefused, _) => "connection refused".to_owned(),
+                    _ => io.to_string(),
+                };
+                return (failure, text);
             }
             source = current.source();
         }
-        let text = error.to_string();
         // tokio-postgres' words when the server answers the TLS request with "no"
-        if text.contains("server does not support TLS") {
+        if chain.iter().any(|t| t == "server does not support TLS") {
             return (
                 Failure::Skip,
                 format!(
@@ -387,7 +396,7 @@ impl Target {
                 ),
             );
         }
-        (Failure::Skip, text)
+        (Failure::Skip, chain.join(": "))
     }
 }
 
