@@ -6,6 +6,7 @@
 #   Neovim             (Debian neovim)          the LSP client
 #   SARIF validator    (npm @microsoft/sarif-multitool, target/test-tools/npm)
 #   git                (Debian git)             the --diff/--staged, Action and pre-commit tests
+#   openssl            (Debian openssl)         the CA and server certificates of the TLS tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=target/test-tools
@@ -23,6 +24,10 @@ apt_install() {
 if ! command -v git >/dev/null 2>&1; then
   echo "installing git"
   apt_install git
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "installing openssl (the TLS tests' certificates)"
+  apt_install openssl
 fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "installing PostgreSQL server packages"

@@ -12,17 +12,14 @@ use crate::rules;
 pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
     let settings = super::resolve_settings(&args.shared)?;
     let session = args.connection.read_only_session();
-    let mut config = connect::parse_dsn(args.connection.dsn.as_deref().unwrap_or(""))?;
-    session.apply(&mut config);
-    let target = connect::describe(&config);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Output)?;
-    let snapshot = runtime.block_on(async {
-        let client = connect::connect(&config).await?;
+    let (snapshot, target) = runtime.block_on(async {
+        let (client, target) = connect::open(args.connection.dsn.as_deref(), &session).await?;
         tokio::select! {
-            snapshot = live::audit(&client, session.statement_timeout) => Ok(snapshot?),
+            snapshot = live::audit(&client, session.statement_timeout) => Ok((snapshot?, target)),
             _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
         }
     })?;

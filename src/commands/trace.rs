@@ -69,13 +69,13 @@ pub fn run(args: TraceArgs) -> Result<ExitCode, Error> {
     let (client, server, target, major) = runtime.block_on(async {
         match &args.dsn {
             Some(dsn) => {
-                let config = connect::parse_dsn(dsn)?;
-                let client = connect::connect(&config).await?;
+                let session = connect::SessionOptions::rolled_back_writes();
+                let (client, described) = connect::open(Some(dsn), &session).await?;
                 let major = server_major(&client).await.unwrap_or(16);
                 let target = Target::UserServer {
                     allow_non_transactional: args.allow_non_transactional,
                 };
-                Ok::<_, Error>((client, connect::describe(&config), target, major))
+                Ok::<_, Error>((client, described, target, major))
             }
             None => {
                 let bin = cluster::find_bin_dir(args.pg_bin.as_deref())?;

@@ -88,6 +88,9 @@ pub enum ClusterError {
 #[derive(Debug, Clone, Default)]
 pub struct ClusterOptions {
     pub settings: Vec<(String, String)>,
+    /// The port (default [`PORT`]); it names the socket too, and matters once the cluster
+    /// also listens on TCP (`listen_addresses`).
+    pub port: Option<u16>,
 }
 
 impl ClusterOptions {
@@ -96,9 +99,15 @@ impl ClusterOptions {
         self
     }
 
-    /// These settings followed by `more`'s (which win).
+    /// These settings followed by `more`'s (which win, as does its port).
     pub fn with(mut self, more: &ClusterOptions) -> ClusterOptions {
         self.settings.extend(more.settings.iter().cloned());
+        self.port = more.port.or(self.port);
+        self
+    }
+
+    pub fn port(mut self, port: u16) -> ClusterOptions {
+        self.port = Some(port);
         self
     }
 }
@@ -109,6 +118,7 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     run_as_postgres: bool,
+    port: u16,
     pub major: u32,
     pub version: String,
 }
@@ -124,7 +134,7 @@ impl Cluster {
 
     /// As [`Cluster::start`], with extra server settings (`shared_preload_libraries`, ...).
     pub fn start_with(bin: &Path, extra: &ClusterOptions) -> Result<Cluster, ClusterError> {
-        let cluster = Cluster::empty(bin)?;
+        let cluster = Cluster::empty(bin, extra.port.unwrap_or(PORT))?;
         let data = cluster.data_dir();
         cluster.server_command("initdb", |c| {
             c.arg("-D").arg(&data).args([
@@ -143,13 +153,13 @@ impl Cluster {
 
     /// A hot standby streaming from this cluster (`pg_basebackup -R`), on its own socket.
     pub fn start_standby(&self, extra: &ClusterOptions) -> Result<Cluster, ClusterError> {
-        let standby = Cluster::empty(&self.bin)?;
+        let standby = Cluster::empty(&self.bin, extra.port.unwrap_or(PORT))?;
         let data = standby.data_dir();
         let source = self.socket_dir();
         standby.server_command("pg_basebackup", |c| {
             c.arg("-D").arg(&data).arg("-h").arg(&source).args([
                 "-p",
-                &PORT.to_string(),
+                &self.port.to_string(),
                 "-U",
                 SUPERUSER,
                 "-R",
@@ -167,7 +177,7 @@ impl Cluster {
     }
 
     /// A temporary directory owned by the server user, and the binaries' version.
-    fn empty(bin: &Path) -> Result<Cluster, ClusterError> {
+    fn empty(bin: &Path, port: u16) -> Result<Cluster, ClusterError> {
         let run_as_postgres = running_as_root();
         let dir = tempfile::Builder::new()
             .prefix("pgrisk-pg-")
@@ -182,6 +192,7 @@ impl Cluster {
             dir,
             bin: bin.to_owned(),
             run_as_postgres,
+            port,
             major,
             version: version.trim().to_owned(),
         };
@@ -198,8 +209,9 @@ impl Cluster {
     fn launch(&self, extra: &ClusterOptions) -> Result<(), ClusterError> {
         let data = self.data_dir();
         let mut options = format!(
-            "-k {} -c listen_addresses='' -p {PORT} -F -c fsync=off -c full_page_writes=off -c max_connections=40",
-            self.socket_dir().display()
+            "-k {} -c listen_addresses='' -p {} -F -c fsync=off -c full_page_writes=off -c max_connections=40",
+            self.socket_dir().display(),
+            self.port
         );
         for (name, value) in &extra.settings {
             options.push_str(&format!(" -c {name}={value}"));
@@ -230,6 +242,10 @@ impl Cluster {
         self.dir.path().to_owned()
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The server's log file (`pg_ctl -l`).
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("server.log")
@@ -244,7 +260,7 @@ impl Cluster {
         let mut config = tokio_postgres::Config::new();
         config
             .host_path(self.socket_dir())
-            .port(PORT)
+            .port(self.port)
             .user(SUPERUSER)
             .dbname(database)
             .application_name("pgrisk")
@@ -282,7 +298,7 @@ impl Cluster {
     }
 
     fn wait_for_socket(&self, timeout: Duration) -> Result<(), ClusterError> {
-        let socket = self.socket_dir().join(format!(".s.PGSQL.{PORT}"));
+        let socket = self.socket_dir().join(format!(".s.PGSQL.{}", self.port));
         let start = Instant::now();
         while !socket.exists() {
             if start.elapsed() > timeout {

@@ -254,7 +254,7 @@ pub fn dsn(cluster: &pgrisk::pg::cluster::Cluster, database: &str) -> String {
     format!(
         "host={} port={} user=postgres dbname={database}",
         cluster.socket_dir().display(),
-        pgrisk::pg::cluster::PORT
+        cluster.port()
     )
 }
 
