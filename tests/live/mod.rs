@@ -7,6 +7,7 @@ use pgrisk::pg::cluster::{Cluster, ClusterOptions};
 
 use crate::support;
 
+mod report;
 mod smoke;
 
 /// A cluster as the live tests want it: pg_stat_statements loaded, every statement logged
