@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pgrisk::config::Settings;
-use pgrisk::diagnostic::Report;
+use pgrisk::diagnostic::{QueryStat, Report};
+use pgrisk::live::charts;
 use pgrisk::render::{Format, RenderOptions, SourceLinks, markdown};
 use pgrisk::rules::{self, Finding, Severity};
 use pgrisk::source::Span;
@@ -718,4 +719,79 @@ fn sarif_database_findings_have_logical_locations_and_notes() {
                 .starts_with("public.")
         );
     }
+}
+
+#[test]
+fn html_shows_database_findings_by_severity_with_readable_evidence() {
+    let mut report = database_report();
+    let query = |id: &str, text: &str, calls: u64, mean_ms: f64| QueryStat {
+        id: id.into(),
+        query: text.into(),
+        example: None,
+        calls,
+        total_ms: calls as f64 * mean_ms,
+        mean_ms,
+        max_ms: mean_ms * 3.0,
+        rows: Some(calls),
+    };
+    let queries = vec![
+        query(
+            "1",
+            "SELECT * FROM orders WHERE customer_id = $1",
+            120_000,
+            0.8,
+        ),
+        query(
+            "2",
+            "UPDATE \"<script>\" SET id = $1 WHERE id = $2",
+            900,
+            45.0,
+        ),
+        query(
+            "3",
+            "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created_at > now() - $1::interval",
+            40,
+            2_500.0,
+        ),
+    ];
+    let connections: Vec<charts::ConnectionCount> = [
+        ("web", "idle", 38),
+        ("web", "active", 6),
+        ("billing-worker", "idle in transaction", 3),
+        ("billing-worker", "active", 2),
+        ("psql", "active", 1),
+    ]
+    .iter()
+    .map(|(a, s, n)| ((*a).to_owned(), (*s).to_owned(), *n))
+    .collect();
+    report.charts = vec![
+        charts::top_queries_chart(&queries),
+        charts::connections_chart(&connections),
+    ];
+    report.queries = Some(queries);
+    let html = render_to_string(&report, Format::Html);
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in:\n{html}"))
+    };
+    assert!(at("<h2>Errors (1)</h2>") < at("<h2>Warnings (1)</h2>"));
+    assert!(at("<h2>Warnings (1)</h2>") < at("<h2>Infos (1)</h2>"));
+    at("<span class=\"where\">public.&lt;script&gt;</span>");
+    at("a table &lt;b&gt;named&lt;/b&gt; oddly");
+    at("<tr><th>size</th><td>3 GB</td></tr>");
+    at("<tr><th>age</th><td>1 h 30 min</td></tr>");
+    at("<li>invalid-index skipped: cancelled by statement_timeout</li>");
+    at("dbname=shop (PostgreSQL 15.8)");
+    assert!(!html.contains("<b>"), "markup from a message is text");
+    // the slowest in total first: 100 s, 96 s, 40.5 s
+    assert!(
+        at(">SELECT count(*) FROM orders o JOIN cu…</text>")
+            < at(">SELECT * FROM orders WHERE customer_i…</text>")
+    );
+    at("<title>UPDATE &quot;&lt;script&gt;&quot; SET id = $1 WHERE id = $2: 40.5 s</title>");
+    at("<td><code>UPDATE &quot;&lt;script&gt;&quot; SET id = $1 WHERE id = $2</code></td>");
+    at(">idle in transaction</text>");
+    at(">1 min 40 s</text>");
+    assert!(!html.contains("<script>"), "markup from a query is text");
+    assert_eq!(html, render_to_string(&report, Format::Html));
 }

@@ -9,14 +9,9 @@ use crate::diagnostic::{Bar, Chart, QueryStat, Unit};
 /// Bars per chart: the largest, the slowest, the busiest.
 const TOP: usize = 15;
 
-/// Sessions of one application in one state (`pg_stat_activity` grouped).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectionCount {
-    pub application: String,
-    /// `pg_stat_activity.state` (`active`, `idle`, `idle in transaction`, …).
-    pub state: String,
-    pub sessions: u64,
-}
+/// Client backends of one application in one state: `(application_name, state, sessions)`,
+/// `pg_stat_activity` grouped.
+pub type ConnectionCount = (String, String, u64);
 
 /// Every chart there is data for, in the order the page shows them.
 pub fn build(
@@ -84,11 +79,11 @@ pub fn top_queries_chart(queries: &[QueryStat]) -> Chart {
 /// Sessions per application (the [`TOP`] with most), stacked by state.
 pub fn connections_chart(connections: &[ConnectionCount]) -> Chart {
     let mut applications: Vec<(String, Vec<(String, f64)>)> = Vec::new();
-    for c in connections {
-        let name = if c.application.is_empty() {
+    for (application, state, sessions) in connections {
+        let name = if application.is_empty() {
             "(no application_name)".to_owned()
         } else {
-            c.application.clone()
+            application.clone()
         };
         let index = match applications.iter().position(|(a, _)| *a == name) {
             Some(i) => i,
@@ -97,15 +92,15 @@ pub fn connections_chart(connections: &[ConnectionCount]) -> Chart {
                 applications.len() - 1
             }
         };
-        let state = if c.state.is_empty() {
+        let state = if state.is_empty() {
             "(no state)"
         } else {
-            &c.state
+            state
         };
         let parts = &mut applications[index].1;
         match parts.iter_mut().find(|(s, _)| s == state) {
-            Some((_, n)) => *n += c.sessions as f64,
-            None => parts.push((state.to_owned(), c.sessions as f64)),
+            Some((_, n)) => *n += *sessions as f64,
+            None => parts.push((state.to_owned(), *sessions as f64)),
         }
     }
     let total = |parts: &[(String, f64)]| parts.iter().map(|(_, n)| n).sum::<f64>();
@@ -201,10 +196,8 @@ mod tests {
 
     #[test]
     fn connections_stack_states_per_application() {
-        let row = |application: &str, state: &str, sessions: u64| ConnectionCount {
-            application: application.into(),
-            state: state.into(),
-            sessions,
+        let row = |application: &str, state: &str, sessions: u64| -> ConnectionCount {
+            (application.into(), state.into(), sessions)
         };
         let chart = connections_chart(&[
             row("web", "idle", 40),

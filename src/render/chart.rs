@@ -17,7 +17,7 @@ const BAR: f64 = 16.0;
 const LEGEND: f64 = 26.0;
 const AXIS: f64 = 28.0;
 /// Characters of a label that fit in [`LABEL_WIDTH`] at the 12 px font.
-const LABEL_CHARS: usize = 44;
+const LABEL_CHARS: usize = 38;
 /// Part colours in legend order: distinguishable, and readable in grey print.
 const PALETTE: [&str; 6] = [
     "#3b6ea5", "#e0a030", "#6aa84f", "#b04a5a", "#8e7cc3", "#76a5af",
@@ -147,11 +147,38 @@ fn shorten(label: &str) -> String {
     format!("{cut}…")
 }
 
+/// Steps of a time axis in milliseconds: what a clock reads (`30 s`, `2 min`, `6 h`).
+const TIME_STEPS_MS: [f64; 17] = [
+    1_000.0,
+    2_000.0,
+    5_000.0,
+    10_000.0,
+    15_000.0,
+    30_000.0,
+    60_000.0,
+    120_000.0,
+    300_000.0,
+    600_000.0,
+    900_000.0,
+    1_800_000.0,
+    3_600_000.0,
+    7_200_000.0,
+    21_600_000.0,
+    43_200_000.0,
+    86_400_000.0,
+];
+
 /// Round tick values from 0 to at least `max`, four or five of them: steps of 1, 2 or 5
-/// times a power of ten, of 1024 for bytes (so ticks read `256 MB`, not `268 MB`).
+/// times a power of ten, of 1024 for bytes (so ticks read `256 MB`, not `268 MB`), and of
+/// clock units for times of a second or more.
 fn ticks(max: f64, unit: Unit) -> Vec<f64> {
     if max <= 0.0 {
         return vec![0.0, 1.0];
+    }
+    let clock_step = TIME_STEPS_MS.iter().find(|s| **s >= max / 4.0);
+    if let (Unit::Milliseconds, Some(step)) = (unit, clock_step.filter(|_| max >= 4_000.0)) {
+        let n = (max / step).ceil() as usize;
+        return (0..=n).map(|i| i as f64 * step).collect();
     }
     let scale = match unit {
         Unit::Bytes => {
@@ -202,6 +229,15 @@ mod tests {
             [0.0, 200.0 * mb, 400.0 * mb, 600.0 * mb, 800.0 * mb]
         );
         assert_eq!(ticks(0.0, Unit::Milliseconds), [0.0, 1.0]);
+        assert_eq!(
+            ticks(40.0, Unit::Milliseconds),
+            [0.0, 10.0, 20.0, 30.0, 40.0]
+        );
+        // 100 s: minutes, not 50 s steps
+        assert_eq!(
+            ticks(100_000.0, Unit::Milliseconds),
+            [0.0, 30_000.0, 60_000.0, 90_000.0, 120_000.0]
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ h3 { font-size: 15px; margin: 0 0 6px; }
 .where { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; color: #57606a;
   font-weight: normal; margin-left: 8px; }
 .help { color: #1a7f37; }
+.finding p code { background: #eff2f5; padding: 1px 4px; border-radius: 4px; }
 a { color: #0969da; text-decoration: none; }
 table { border-collapse: collapse; margin: 6px 0; }
 td, th { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
@@ -78,6 +79,23 @@ pub fn push_escaped(out: &mut String, c: char) {
         '\'' => out.push_str("&#39;"),
         c => out.push(c),
     }
+}
+
+/// Prose of a message or help: `code spans` as `<code>`, the rest escaped. An unpaired
+/// backtick is shown as written.
+fn prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return escape(s);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            0 => escape(part),
+            _ => format!("<code>{}</code>", escape(part)),
+        })
+        .collect()
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -205,7 +223,7 @@ fn finding(report: &Report, d: &Diagnostic, html: &mut String) {
         escape(&rule_doc_url(d.rule)),
         escape(d.rule),
         escape(&place),
-        escape(&d.message)
+        prose(&d.message)
     ));
     let mut rows: Vec<(String, String)> = Vec::new();
     if let (Some(object), Some(_)) = (&d.object, file) {
@@ -232,7 +250,7 @@ fn finding(report: &Report, d: &Diagnostic, html: &mut String) {
         html.push_str("</table>\n");
     }
     if let Some(help) = &d.help {
-        html.push_str(&format!("<p class=\"help\">{}</p>\n", escape(help)));
+        html.push_str(&format!("<p class=\"help\">{}</p>\n", prose(help)));
     }
     if let Some(sql) = file.and_then(|f| f.text.get(d.span.start..d.span.end)) {
         let sql = sql.trim();
@@ -281,5 +299,10 @@ mod tests {
             escape("<script>alert('x')</script> & \"y\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
         );
+        assert_eq!(
+            prose("`<a>` is `b`"),
+            "<code>&lt;a&gt;</code> is <code>b</code>"
+        );
+        assert_eq!(prose("one ` tick <"), "one ` tick &lt;");
     }
 }

@@ -20,20 +20,25 @@ pub fn bytes(n: f64) -> String {
     format!("{} {}", significant(value), BYTE_UNITS[unit])
 }
 
-/// Units of a duration above a minute, largest first: (unit, seconds in it).
-const DURATION_UNITS: [(&str, f64); 3] = [("d", 86_400.0), ("h", 3_600.0), ("min", 60.0)];
+/// Units of a duration of a minute or more, largest first: (unit, seconds in it).
+const DURATION_UNITS: [(&str, f64); 4] =
+    [("d", 86_400.0), ("h", 3_600.0), ("min", 60.0), ("s", 1.0)];
 
-/// `0.0123` → `12.3 ms`, `4.5` → `4.5 s`, `2460` → `41 min`, `5400` → `1 h 30 min`.
+/// `0.0123` → `12.3 ms`, `4.5` → `4.5 s`, `100` → `1 min 40 s`, `5400` → `1 h 30 min`.
 pub fn seconds(s: f64) -> String {
     if s.abs() < 1.0 {
         return format!("{} ms", significant(s * 1000.0));
     }
-    let Some(i) = DURATION_UNITS.iter().position(|(_, size)| s >= *size) else {
+    if s < 60.0 {
         return format!("{} s", significant(s));
-    };
+    }
+    let i = DURATION_UNITS
+        .iter()
+        .position(|(_, size)| s >= *size)
+        .unwrap_or(DURATION_UNITS.len() - 1);
     let (unit, size) = DURATION_UNITS[i];
     let whole = (s / size).floor();
-    // days and hours keep the next unit, so "1 h 30 min" is not rounded to "2 h"
+    // the next unit is kept, so "1 h 30 min" is not rounded to "2 h"
     if let Some((smaller, smaller_size)) = DURATION_UNITS.get(i + 1) {
         let rest = ((s - whole * size) / smaller_size).floor();
         if rest >= 1.0 {
@@ -135,6 +140,7 @@ mod tests {
         assert_eq!(seconds(0.0123), "12.3 ms");
         assert_eq!(seconds(4.5), "4.5 s");
         assert_eq!(seconds(2460.0), "41 min");
+        assert_eq!(seconds(100.0), "1 min 40 s");
         assert_eq!(seconds(5400.0), "1 h 30 min");
         assert_eq!(seconds(90_000.0), "1 d 1 h");
         assert_eq!(seconds(3.0 * 86_400.0), "3 d");
