@@ -7,6 +7,7 @@
 #   SARIF validator    (npm @microsoft/sarif-multitool, target/test-tools/npm)
 #   git                (Debian git)             the --diff/--staged, Action and pre-commit tests
 #   openssl            (Debian openssl)         the CA and server certificates of the TLS tests
+#   Chromium           (Debian chromium)        renders the HTML report (scripts/screenshot-html.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=target/test-tools
@@ -36,6 +37,10 @@ fi
 if ! command -v nvim >/dev/null 2>&1; then
   echo "installing Neovim (the LSP tests' client)"
   apt_install neovim
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing Chromium (renders the HTML report in the live tests)"
+  apt_install chromium
 fi
 if [ ! -x "$tools/venv/bin/pre-commit" ]; then
   echo "installing pre-commit from PyPI into $tools/venv"

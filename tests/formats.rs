@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pgrisk::config::Settings;
-use pgrisk::diagnostic::Report;
+use pgrisk::diagnostic::{QueryStat, Report};
+use pgrisk::live::charts;
 use pgrisk::render::{Format, RenderOptions, SourceLinks, markdown};
-use pgrisk::rules::{self, Severity};
+use pgrisk::rules::{self, Finding, Severity};
+use pgrisk::source::Span;
 use serde_json::Value;
 
 use crate::support::{self, render_to_string};
@@ -261,6 +263,13 @@ fn sarif_passes_the_official_validator() {
     let dir = tempfile::tempdir().unwrap();
     let ours = dir.path().join("pgrisk.sarif");
     std::fs::write(&ours, render_to_string(&mixed(), Format::Sarif)).unwrap();
+    // findings without a file, with notes and a target, as `live` writes them
+    let database = dir.path().join("database.sarif");
+    std::fs::write(
+        &database,
+        render_to_string(&database_report(), Format::Sarif),
+    )
+    .unwrap();
     // a control that must fail, so a validator that checks nothing cannot pass our file
     let mut broken = sarif(&mixed());
     broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
@@ -270,7 +279,7 @@ fn sarif_passes_the_official_validator() {
     let verdict = dir.path().join("verdict.sarif");
     let out = Command::new(&validator)
         .arg("validate")
-        .args([&ours, &control])
+        .args([&ours, &database, &control])
         .arg("--output")
         .arg(&verdict)
         .args(["--log", "ForceOverwrite"])
@@ -293,12 +302,18 @@ fn sarif_passes_the_official_validator() {
             .any(|(level, id, _)| level == "error" && id == "JSON1008"),
         "the validator did not catch startLine 0: {failed:?}"
     );
-    let ours = validator_results(&log, &ours);
-    let serious: Vec<_> = ours
-        .iter()
-        .filter(|(level, _, _)| level == "error" || level == "warning")
-        .collect();
-    assert!(serious.is_empty(), "{serious:#?}\n{stdout}");
+    for file in [&ours, &database] {
+        let verdicts = validator_results(&log, file);
+        let serious: Vec<_> = verdicts
+            .iter()
+            .filter(|(level, _, _)| level == "error" || level == "warning")
+            .collect();
+        assert!(
+            serious.is_empty(),
+            "{}: {serious:#?}\n{stdout}",
+            file.display()
+        );
+    }
 }
 
 fn markdown_with(report: &Report, links: Option<SourceLinks>) -> String {
@@ -549,4 +564,234 @@ fn github_annotations_give_columns_only_for_single_line_findings() {
         "{}",
         index_builds[1]
     );
+}
+
+/// A report as `live` makes it: findings without a file that name objects (one with markup
+/// in its name), evidence with units in the keys, a target and a note. The rules are
+/// stand-ins: rendering only reads their names and severities.
+fn database_report() -> Report {
+    let rule = |name: &str| rules::find(name).unwrap_or_else(|| panic!("{name}"));
+    let findings = vec![
+        Finding::new(rule("drop-column"), Span::new(0, 0), "orders is large")
+            .object("public.orders")
+            .evidence("size_bytes", 3 * 1024 * 1024 * 1024_i64)
+            .evidence("age_seconds", 5400)
+            .help("look at it"),
+        Finding::new(
+            rule("add-column-rewrite"),
+            Span::new(0, 0),
+            "a table <b>named</b> oddly",
+        )
+        .object("public.<script>"),
+        Finding::new(rule("char-column"), Span::new(0, 0), "an info").object("public.notes"),
+    ];
+    let mut report = Report {
+        target: Some("host=/run/pg port=5432 dbname=shop (PostgreSQL 15.8)".into()),
+        notes: vec!["invalid-index skipped: cancelled by statement_timeout".into()],
+        ..Report::default()
+    };
+    report.add_database(findings, &Settings::default());
+    report.finish();
+    report
+}
+
+#[test]
+fn database_findings_name_their_object_in_every_text_format() {
+    let report = database_report();
+    let order: Vec<&str> = report.diagnostics.iter().map(|d| d.rule).collect();
+    assert_eq!(
+        order,
+        ["add-column-rewrite", "drop-column", "char-column"],
+        "the most severe first"
+    );
+
+    let gnu = render_to_string(&report, Format::Gnu);
+    assert!(
+        gnu.contains("public.orders: warning: orders is large [drop-column]\n"),
+        "{gnu}"
+    );
+    assert!(gnu.ends_with("pgrisk: note: invalid-index skipped: cancelled by statement_timeout\n"));
+
+    let github = render_to_string(&report, Format::Github);
+    assert!(
+        github.contains(
+            "::warning title=drop-column::public.orders: orders is large%0Ahelp: look at it\n"
+        ),
+        "{github}"
+    );
+    assert!(!github.contains("file="), "{github}");
+    assert!(
+        github.contains("::notice title=pgrisk::invalid-index skipped"),
+        "{github}"
+    );
+
+    let human = render_to_string(&report, Format::Human);
+    assert!(
+        human.starts_with("checked: host=/run/pg port=5432 dbname=shop"),
+        "{human}"
+    );
+    for expected in [
+        "⚠ public.orders: orders is large",
+        "size: 3 GB",
+        "age: 1 h 30 min",
+        "docs: pgrisk explain drop-column\n",
+        "web: https://github.com/pgrisk/pgrisk/blob/main/rules/drop-column.md\n",
+        "note: invalid-index skipped: cancelled by statement_timeout",
+        "1 error, 1 warning, 1 info\n",
+    ] {
+        assert!(human.contains(expected), "{expected} in:\n{human}");
+    }
+    assert!(!human.contains("0 files"), "{human}");
+
+    let md = render_to_string(&report, Format::Markdown);
+    assert!(
+        md.contains("| severity | rule | object | finding |"),
+        "{md}"
+    );
+    assert!(md.contains("| public.&lt;script&gt; |"), "{md}");
+    assert!(md.contains("- age: 1 h 30 min\n- size: 3 GB\n"), "{md}");
+    assert!(
+        md.contains("Checked host=/run/pg port=5432 dbname=shop"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- invalid-index skipped: cancelled by statement_timeout\n"),
+        "{md}"
+    );
+}
+
+#[test]
+fn junit_puts_database_findings_in_a_suite_named_after_the_target() {
+    let report = database_report();
+    let xml = render_to_string(&report, Format::Junit);
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    let suites: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert_eq!(suites.len(), 1, "{xml}");
+    assert_eq!(suites[0].attribute("name"), report.target.as_deref());
+    let cases: Vec<&str> = suites[0]
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|n| n.attribute("name").unwrap())
+        .collect();
+    assert_eq!(
+        cases,
+        [
+            "add-column-rewrite on public.<script>",
+            "drop-column on public.orders",
+            "char-column on public.notes"
+        ]
+    );
+    let notes = suites[0]
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .expect("the notes");
+    assert!(notes.text().unwrap().contains("invalid-index skipped"));
+}
+
+#[test]
+fn sarif_database_findings_have_logical_locations_and_notes() {
+    let log = sarif(&database_report());
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(
+        invocation["executionSuccessful"], true,
+        "notes do not fail a run"
+    );
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["level"], "note",
+        "{invocation}"
+    );
+    assert!(
+        invocation["properties"]["target"]
+            .as_str()
+            .unwrap()
+            .contains("dbname=shop")
+    );
+    for result in results(&log) {
+        let location = &result["locations"][0];
+        assert!(location.get("physicalLocation").is_none(), "{location}");
+        assert!(
+            location["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .unwrap()
+                .starts_with("public.")
+        );
+    }
+}
+
+#[test]
+fn html_shows_database_findings_by_severity_with_readable_evidence() {
+    let mut report = database_report();
+    let query = |id: &str, text: &str, calls: u64, mean_ms: f64| QueryStat {
+        id: id.into(),
+        query: text.into(),
+        example: None,
+        calls,
+        total_ms: calls as f64 * mean_ms,
+        mean_ms,
+        max_ms: mean_ms * 3.0,
+        rows: Some(calls),
+    };
+    let queries = vec![
+        query(
+            "1",
+            "SELECT * FROM orders WHERE customer_id = $1",
+            120_000,
+            0.8,
+        ),
+        query(
+            "2",
+            "UPDATE \"<script>\" SET id = $1 WHERE id = $2",
+            900,
+            45.0,
+        ),
+        query(
+            "3",
+            "SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created_at > now() - $1::interval",
+            40,
+            2_500.0,
+        ),
+    ];
+    let connections: Vec<charts::ConnectionCount> = [
+        ("web", "idle", 38),
+        ("web", "active", 6),
+        ("billing-worker", "idle in transaction", 3),
+        ("billing-worker", "active", 2),
+        ("psql", "active", 1),
+    ]
+    .iter()
+    .map(|(a, s, n)| ((*a).to_owned(), (*s).to_owned(), *n))
+    .collect();
+    report.charts = vec![
+        charts::top_queries_chart(&queries),
+        charts::connections_chart(&connections),
+    ];
+    report.queries = Some(queries);
+    let html = render_to_string(&report, Format::Html);
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in:\n{html}"))
+    };
+    assert!(at("<h2>Errors (1)</h2>") < at("<h2>Warnings (1)</h2>"));
+    assert!(at("<h2>Warnings (1)</h2>") < at("<h2>Infos (1)</h2>"));
+    at("<span class=\"where\">public.&lt;script&gt;</span>");
+    at("a table &lt;b&gt;named&lt;/b&gt; oddly");
+    at("<tr><th>size</th><td>3 GB</td></tr>");
+    at("<tr><th>age</th><td>1 h 30 min</td></tr>");
+    at("<li>invalid-index skipped: cancelled by statement_timeout</li>");
+    at("dbname=shop (PostgreSQL 15.8)");
+    assert!(!html.contains("<b>"), "markup from a message is text");
+    // the slowest in total first: 100 s, 96 s, 40.5 s
+    assert!(
+        at(">SELECT count(*) FROM orders o JOIN cu…</text>")
+            < at(">SELECT * FROM orders WHERE customer_i…</text>")
+    );
+    at("<title>UPDATE &quot;&lt;script&gt;&quot; SET id = $1 WHERE id = $2: 40.5 s</title>");
+    at("<td><code>UPDATE &quot;&lt;script&gt;&quot; SET id = $1 WHERE id = $2</code></td>");
+    at(">idle in transaction</text>");
+    at(">1 min 40 s</text>");
+    assert!(!html.contains("<script>"), "markup from a query is text");
+    assert_eq!(html, render_to_string(&report, Format::Html));
 }

@@ -44,6 +44,12 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
     };
     report.add_database(findings, &settings);
     report.finish();
+    // charts for --format html, from what the audit read (connections: see live::charts)
+    report.charts = live::charts::build(
+        &snapshot,
+        report.queries.as_deref().unwrap_or_default(),
+        &[],
+    );
     super::lint::render_outcome(
         &report,
         &settings,

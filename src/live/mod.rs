@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod charts;
 pub mod preflight;
 pub mod sizes;
 pub mod statements;

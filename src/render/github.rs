@@ -40,7 +40,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         props.push(format!("title={}", escape_property(d.rule)));
-        let mut message = d.message.clone();
+        // without a file the annotation lands on the run summary: name the object in it
+        let mut message = match (report.path_of(d), &d.object) {
+            (None, Some(object)) => format!("{object}: {}", d.message),
+            _ => d.message.clone(),
+        };
         if let Some(help) = &d.help {
             message.push_str("\nhelp: ");
             message.push_str(help);
@@ -51,6 +55,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             props.join(","),
             escape_data(&message)
         )?;
+    }
+    for note in &report.notes {
+        writeln!(out, "::notice title=pgrisk::{}", escape_data(note))?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::RenderOptions;
+use super::{RenderOptions, rule_doc_url, units};
 use crate::diagnostic::{Diagnostic, Report};
 use crate::rules::Severity;
 
@@ -21,6 +21,9 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
+    if let Some(target) = &report.target {
+        writeln!(out, "checked: {target}\n")?;
+    }
     for d in &report.diagnostics {
         let mut text = String::new();
         let rendered = match (report.path_of(d), d.start) {
@@ -152,19 +155,20 @@ fn miette_diagnostic(d: &Diagnostic, span: Option<(usize, usize)>) -> MietteDiag
         help.push_str(&format!("\nlock: {lock}{on} ({})", lock.blocks_summary()));
     }
     for (key, value) in d.evidence.iter().filter(|(k, _)| k.as_str() != "blocks") {
-        let value = match value {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        };
+        let (key, value) = units::evidence(key, value);
         help.push_str(&format!("\n{key}: {value}"));
     }
     help.push_str(&format!("\ndocs: pgrisk explain {}", d.rule));
-    let mut diag = MietteDiagnostic::new(d.message.clone())
+    // a finding without a file has no snippet: the object leads its message, and the doc
+    // link is there for a report read away from a terminal with pgrisk
+    let message = match (d.file, &d.object) {
+        (None, Some(object)) => format!("{object}: {}", d.message),
+        _ => d.message.clone(),
+    };
+    if d.file.is_none() {
+        help.push_str(&format!("\nweb: {}", rule_doc_url(d.rule)));
+    }
+    let mut diag = MietteDiagnostic::new(message)
         .with_code(d.rule)
         .with_severity(severity)
         .with_help(help.trim_start().to_owned());
@@ -193,7 +197,19 @@ fn write_summary(report: &Report, options: &RenderOptions, out: &mut dyn Write) 
             )?;
         }
     }
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if report.files.is_empty() && report.target.is_some() {
+        return writeln!(
+            out,
+            "{}, {}, {}",
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.infos, "info"),
+        );
+    }
     let coverage = if options.verbose {
         format!(
             "; sqlparser accepted {}, rejected {} that pgrisk's reader read",

@@ -4,12 +4,13 @@
 //! what a developer opens and fixes, so a file is the unit to show. One `<testcase>` per
 //! finding, with a `<failure type="RULE">` for errors and warnings; infos pass with their
 //! message in `<system-out>`. A file without findings gets one passing testcase, so the
-//! dashboard counts clean files too. Findings without a file go to a suite per object.
+//! dashboard counts clean files too. Findings without a file (`live`) go to one suite named
+//! after the target, a case per finding named by rule and object; the report's notes are
+//! that suite's `<system-out>`.
 //!
 //! The document is four element kinds with fixed attributes, written directly; [`escape`]
 //! also replaces characters XML 1.0 forbids, which a generic escape leaves in.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::diagnostic::{Diagnostic, Report};
@@ -22,18 +23,18 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|f| (f.path.display().to_string(), Vec::new()))
         .collect();
-    let mut by_object: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
+    let mut unplaced = Vec::new();
     for d in &report.diagnostics {
         match d.file.filter(|&i| i < suites.len()) {
             Some(i) => suites[i].1.push(d),
-            None => by_object
-                .entry(d.object.clone().unwrap_or_else(|| "(no file)".to_owned()))
-                .or_default()
-                .push(d),
+            None => unplaced.push(d),
         }
     }
-    suites.extend(by_object);
-
+    let target_suite = report.target.is_some() || !unplaced.is_empty();
+    if target_suite {
+        let name = report.target.as_deref().unwrap_or("(no file)");
+        suites.push((name.to_owned(), unplaced));
+    }
     let tests: usize = suites.iter().map(|(_, f)| f.len().max(1)).sum();
     let failures = report
         .diagnostics
@@ -45,8 +46,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         r#"<testsuites name="pgrisk" tests="{tests}" failures="{failures}" errors="0">"#
     )?;
-    for (name, findings) in &suites {
-        write_suite(out, name, findings)?;
+    let last = suites.len().saturating_sub(1);
+    for (i, (name, findings)) in suites.iter().enumerate() {
+        let notes: &[String] = if target_suite && i == last {
+            &report.notes
+        } else {
+            &[]
+        };
+        write_suite(out, name, findings, notes)?;
     }
     writeln!(out, "</testsuites>")
 }
@@ -55,7 +62,12 @@ fn fails(severity: Severity) -> bool {
     severity >= Severity::Warning
 }
 
-fn write_suite(out: &mut dyn Write, name: &str, findings: &[&Diagnostic]) -> io::Result<()> {
+fn write_suite(
+    out: &mut dyn Write,
+    name: &str,
+    findings: &[&Diagnostic],
+    notes: &[String],
+) -> io::Result<()> {
     let name = escape(name);
     let failures = findings.iter().filter(|d| fails(d.severity)).count();
     writeln!(
@@ -70,14 +82,15 @@ fn write_suite(out: &mut dyn Write, name: &str, findings: &[&Diagnostic]) -> io:
         )?;
     }
     for d in findings {
-        let at = d
-            .start
-            .map(|p| format!(" at {}:{}", p.line, p.column))
-            .unwrap_or_default();
+        let at = match (d.start, &d.object) {
+            (Some(p), _) => format!(" at {}:{}", p.line, p.column),
+            (None, Some(object)) => format!(" on {object}"),
+            (None, None) => String::new(),
+        };
         writeln!(
             out,
-            r#"    <testcase name="{}{at}" classname="{name}">"#,
-            escape(d.rule)
+            r#"    <testcase name="{}" classname="{name}">"#,
+            escape(&format!("{}{at}", d.rule))
         )?;
         let mut body = d.message.clone();
         if let Some(help) = &d.help {
@@ -102,6 +115,13 @@ fn write_suite(out: &mut dyn Write, name: &str, findings: &[&Diagnostic]) -> io:
         }
         writeln!(out, "    </testcase>")?;
     }
+    if !notes.is_empty() {
+        writeln!(
+            out,
+            "    <system-out>{}</system-out>",
+            escape(&notes.join("\n"))
+        )?;
+    }
     writeln!(out, "  </testsuite>")
 }
 
@@ -112,16 +132,11 @@ fn escape(s: &str) -> String {
     let mut escaped = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
             '\n' => escaped.push_str("&#10;"),
             '\r' => escaped.push_str("&#13;"),
             '\t' => escaped.push_str("&#9;"),
             '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => escaped.push('\u{fffd}'),
-            c => escaped.push(c),
+            c => super::html::push_escaped(&mut escaped, c),
         }
     }
     escaped

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{RenderOptions, SourceLinks, rule_doc_url};
+use super::{RenderOptions, SourceLinks, rule_doc_url, units};
 use crate::diagnostic::{Diagnostic, Report};
 use crate::rules::Severity;
 
@@ -31,15 +31,19 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
 fn comment(report: &Report, links: Option<&SourceLinks>) -> String {
     let s = &report.summary;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let checked = format!(
-        "{} checked ({}, {} not understood).",
-        plural(s.files, "file"),
-        plural(s.statements, "statement"),
-        s.unparsed
-    );
+    let checked = match &report.target {
+        Some(target) if report.files.is_empty() => format!("Checked {}.", escape_text(target)),
+        _ => format!(
+            "{} checked ({}, {} not understood).",
+            plural(s.files, "file"),
+            plural(s.statements, "statement"),
+            s.unparsed
+        ),
+    };
     let mut text = format!("{MARKER}\n");
     if report.diagnostics.is_empty() {
         text.push_str(&format!("### pgrisk: no findings\n\n{checked}\n"));
+        text.push_str(&notes(report));
         return text;
     }
     text.push_str(&format!(
@@ -49,7 +53,13 @@ fn comment(report: &Report, links: Option<&SourceLinks>) -> String {
         plural(s.infos, "info"),
     ));
     // the table first (one line a finding), then details for as many of its rows as fit
-    let mut table = String::from("| severity | rule | where | finding |\n|---|---|---|---|\n");
+    // findings of a database name an object, not a place in a file
+    let column = if report.diagnostics.iter().all(|d| d.file.is_none()) {
+        "object"
+    } else {
+        "where"
+    };
+    let mut table = format!("| severity | rule | {column} | finding |\n|---|---|---|---|\n");
     let mut rows = 0;
     for d in &report.diagnostics {
         let row = format!(
@@ -87,6 +97,22 @@ fn comment(report: &Report, links: Option<&SourceLinks>) -> String {
         text.push_str(&format!(
             "_Details for the first {details} of {rows} findings above (comment size limit)._\n"
         ));
+    }
+    let notes = notes(report);
+    if text.len() + notes.len() <= BUDGET {
+        text.push_str(&notes);
+    }
+    text
+}
+
+/// The report's notes (checks skipped and why) as a list under a heading, or nothing.
+fn notes(report: &Report) -> String {
+    if report.notes.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("\n**Notes**\n\n");
+    for note in &report.notes {
+        text.push_str(&format!("- {}\n", escape_cell(note)));
     }
     text
 }
@@ -127,6 +153,17 @@ fn detail(report: &Report, d: &Diagnostic) -> String {
         escape_html(&place),
         escape_text(&d.message),
     );
+    if !d.evidence.is_empty() {
+        text.push('\n');
+    }
+    for (key, value) in d.evidence.iter().filter(|(k, _)| k.as_str() != "blocks") {
+        let (key, value) = units::evidence(key, value);
+        text.push_str(&format!(
+            "- {}: {}\n",
+            escape_html(&key),
+            escape_cell(&value)
+        ));
+    }
     if let Some(help) = &d.help {
         text.push_str(&format!("\n**help:** {}\n", escape_text(help)));
     }

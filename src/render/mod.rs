@@ -1,12 +1,15 @@
 //! Stage 6: a report → text in one of the output formats, one file per format.
 
+pub mod chart;
 pub mod github;
 pub mod gnu;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod units;
 
 use std::io::{self, Write};
 use std::path::{Component, Path};
@@ -31,6 +34,8 @@ pub enum Format {
     Markdown,
     /// JUnit XML for CI test dashboards: a test suite per file
     Junit,
+    /// One self-contained HTML page: findings by severity, charts as inline SVG
+    Html,
 }
 
 pub struct RenderOptions {
@@ -116,5 +121,6 @@ pub fn render(
         Format::Sarif => sarif::render(report, out),
         Format::Markdown => markdown::render(report, options, out),
         Format::Junit => junit::render(report, out),
+        Format::Html => html::render(report, out),
     }
 }

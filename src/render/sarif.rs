@@ -34,7 +34,7 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
-    invocations: [Invocation; 1],
+    invocations: [Invocation<'a>; 1],
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
 }
@@ -93,10 +93,18 @@ struct RuleProperties<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Invocation {
+struct Invocation<'a> {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_execution_notifications: Vec<Notification>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<InvocationProperties<'a>>,
+}
+
+/// What was checked when it is not files (`live`: the server, without password).
+#[derive(Serialize)]
+struct InvocationProperties<'a> {
+    target: &'a str,
 }
 
 #[derive(Serialize)]
@@ -172,6 +180,35 @@ struct Region {
 struct LogicalLocation {
     name: String,
     fully_qualified_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+}
+
+/// What the `object` of a database rule's finding is, for `logicalLocation.kind`. SARIF's
+/// own kinds are for code (`function`, `module`, …); none fits a table, and the spec allows
+/// other values when none applies. Rules not listed leave `kind` out.
+const OBJECT_KINDS: &[(&str, &str)] = &[
+    ("blocked-sessions", "session"),
+    ("constraint-not-validated", "constraint"),
+    ("dead-tuples", "table"),
+    ("duplicate-index", "index"),
+    ("foreign-key-unindexed", "constraint"),
+    ("idle-in-transaction", "session"),
+    ("invalid-index", "index"),
+    ("long-running-query", "session"),
+    ("replication-slot-inactive", "replicationSlot"),
+    ("seq-scan-heavy", "table"),
+    ("sequence-exhaustion", "sequence"),
+    ("soft-delete-ghosts", "table"),
+    ("table-without-primary-key", "table"),
+    ("unused-index", "index"),
+];
+
+fn object_kind(rule: &str) -> Option<&'static str> {
+    OBJECT_KINDS
+        .binary_search_by(|(r, _)| r.cmp(&rule))
+        .ok()
+        .map(|i| OBJECT_KINDS[i].1)
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -182,12 +219,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .zip(fingerprints)
         .map(|(d, fingerprint)| result(report, d, fingerprint))
         .collect();
+    let failed = !report.input_errors.is_empty();
+    // unreadable inputs fail the run; notes (checks skipped and why) do not
     let notifications = report
         .input_errors
         .iter()
-        .map(|e| Notification {
-            level: "error",
-            message: OwnedText { text: e.clone() },
+        .map(|e| ("error", e))
+        .chain(report.notes.iter().map(|n| ("note", n)))
+        .map(|(level, text)| Notification {
+            level,
+            message: OwnedText { text: text.clone() },
         })
         .collect::<Vec<_>>();
     let log = Log {
@@ -204,8 +245,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 },
             },
             invocations: [Invocation {
-                execution_successful: notifications.is_empty(),
+                execution_successful: !failed,
                 tool_execution_notifications: notifications,
+                properties: report
+                    .target
+                    .as_deref()
+                    .map(|target| InvocationProperties { target }),
             }],
             column_kind: "utf16CodeUnits",
             results,
@@ -276,6 +321,7 @@ fn result<'a>(report: &'a Report, d: &'a Diagnostic, fingerprint: String) -> Sar
                 .map(|o| LogicalLocation {
                     name: o.rsplit('.').next().unwrap_or(o).to_owned(),
                     fully_qualified_name: o.clone(),
+                    kind: object_kind(d.rule),
                 })
                 .collect(),
         },
@@ -376,6 +422,13 @@ fn fingerprints(report: &Report) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_kinds_are_sorted_for_binary_search() {
+        assert!(OBJECT_KINDS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(object_kind("unused-index"), Some("index"));
+        assert_eq!(object_kind("order-by-random"), None);
+    }
 
     #[test]
     fn columns_count_utf16_code_units() {
