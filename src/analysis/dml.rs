@@ -5,8 +5,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AssignmentTarget, BinaryOperator, Expr, FromTable, LimitClause, OnInsert, Query, SetExpr,
-    Statement, TableFactor, TableWithJoins, visit_expressions,
+    AssignmentTarget, BinaryOperator, Expr, FromTable, Ident, LimitClause, ObjectName, OnInsert,
+    Query, SetExpr, Statement, TableFactor, TableWithJoins, visit_expressions,
 };
 
 /// Calls that stamp every row with the migration's own time or a fresh random value.
@@ -77,10 +77,19 @@ pub struct DmlFacts {
     pub from_select: bool,
 }
 
+/// A column name as PostgreSQL folds it and the catalog keeps it: unquoted names in lower
+/// case, quoted ones as written (`"brandColor"` is not `brandcolor`).
+fn folded(ident: &Ident) -> String {
+    match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_ascii_lowercase(),
+    }
+}
+
 fn column_name(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Identifier(ident) => Some(ident.value.to_ascii_lowercase()),
-        Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.to_ascii_lowercase()),
+        Expr::Identifier(ident) => Some(folded(ident)),
+        Expr::CompoundIdentifier(parts) => parts.last().map(folded),
         Expr::Nested(inner) => column_name(inner),
         _ => None,
     }
@@ -287,20 +296,16 @@ pub fn facts(statement: &Statement) -> Option<DmlFacts> {
                 .assignments
                 .iter()
                 .flat_map(|a| {
+                    // the last part of `col` or `t.col`, folded as the catalog folds it
+                    let last =
+                        |name: &ObjectName| name.0.last().and_then(|p| p.as_ident()).map(folded);
                     let columns: Vec<String> = match &a.target {
-                        AssignmentTarget::ColumnName(name) => vec![name.to_string()],
-                        AssignmentTarget::Tuple(names) => {
-                            names.iter().map(ToString::to_string).collect()
-                        }
+                        AssignmentTarget::ColumnName(name) => last(name).into_iter().collect(),
+                        AssignmentTarget::Tuple(names) => names.iter().filter_map(last).collect(),
                     };
                     let stamp = first_call(&a.value, MIGRATION_TIME_VALUES);
-                    columns.into_iter().map(move |c| AssignedColumn {
-                        column: c
-                            .rsplit('.')
-                            .next()
-                            .unwrap_or(&c)
-                            .trim_matches('"')
-                            .to_ascii_lowercase(),
+                    columns.into_iter().map(move |column| AssignedColumn {
+                        column,
                         migration_time_value: stamp.clone(),
                     })
                 })

@@ -1,6 +1,6 @@
 //! `INSERT` in a migration without `ON CONFLICT` or `WHERE NOT EXISTS`.
 
-use crate::analysis::{Action, ActionKind, Name};
+use crate::analysis::{Action, ActionKind, AlterOp, Name, ObjectKind};
 use crate::rules::{Category, Check, Finding, Rule, Severity, StatementCx, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -55,12 +55,15 @@ pub(crate) fn replay_would_reach(cx: &StatementCx, table: &Name) -> bool {
 }
 
 /// A `DELETE` without `WHERE` / `TRUNCATE` of `table` earlier in this file (a rebuild: each
-/// run starts from empty), or, with `creates`, an unguarded `CREATE TABLE` of it (a replay
-/// fails there before it reaches the INSERT, and no database can hold rows in a table this
-/// file creates).
+/// run starts from empty), or, with `creates`, a `CREATE TABLE` of it that always makes a new
+/// table: an unguarded one (a replay fails there before it reaches the INSERT, and no
+/// database can hold rows in a table this file creates), or `IF NOT EXISTS` after the file
+/// renamed or dropped the old table of that name (the copy-and-swap rebuild: the name is free
+/// when the CREATE runs, so it cannot be skipped).
 fn earlier_in_file(cx: &StatementCx, table: &Name, creates: bool) -> bool {
     let table = table.key();
     let same = |other: &Name| other.key() == table;
+    let mut freed = false;
     cx.file
         .statements
         .iter()
@@ -69,9 +72,24 @@ fn earlier_in_file(cx: &StatementCx, table: &Name, creates: bool) -> bool {
         .any(|a| match &a.kind {
             ActionKind::CreateTable {
                 table: created,
-                guarded: false,
+                guarded,
                 ..
-            } => creates && same(created),
+            } => creates && same(created) && (!guarded || freed),
+            ActionKind::AlterTable {
+                table: renamed,
+                op: AlterOp::RenameTable { .. },
+            } => {
+                freed |= same(renamed);
+                false
+            }
+            ActionKind::Drop {
+                kind: ObjectKind::Table,
+                names,
+                ..
+            } => {
+                freed |= names.iter().any(same);
+                false
+            }
             ActionKind::Dml {
                 verb: "DELETE",
                 table: emptied,
