@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use pgrisk::pg::cluster::{Cluster, ClusterOptions};
@@ -15,10 +16,18 @@ use crate::support;
 
 const PASSWORD: &str = "hunter2-very-secret";
 
-/// A port nothing listens on at the moment.
+/// A port nothing listens on now, a different one each call, below Linux's ephemeral range
+/// (32768 and up) so that no outgoing connection or `bind(0)` elsewhere takes it before the
+/// cluster does.
 fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().unwrap().port()
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 1_000) as u16 * 10;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A cluster listening on 127.0.0.1 with scram-sha-256 for TCP, role `app` (password
@@ -356,6 +365,12 @@ fn passwords_databases_and_tls_refusals_are_one_line() {
         &run(url(PASSWORD, "shop", "prefer")),
         "prefer without TLS on the server",
     );
+    // libpq ignores sslmode on a Unix socket (local trust, no password needed)
+    let socket = format!(
+        "host={} port={port} user=app dbname=shop sslmode=require",
+        cluster.socket_dir().display()
+    );
+    assert_audited(&run(socket), "require on a Unix socket");
     assert_refused(
         &run(url(PASSWORD, "shop", "require")),
         "the server does not support TLS but sslmode=require",
@@ -469,4 +484,53 @@ fn a_server_that_comes_up_late_is_waited_for() {
     let output = child.wait_with_output().expect("wait for pgrisk");
     let _cluster = cluster.expect("start the late cluster");
     assert_audited(&output, "late server");
+}
+
+/// `57P03` is "not now": a standby with `hot_standby = off` answers every connection with it,
+/// so pgrisk keeps trying until --connect-timeout and then says what the server said.
+#[test]
+fn a_server_that_is_not_accepting_connections_yet_is_retried() {
+    let cluster = super::start_cluster();
+    psql(&cluster, "postgres", "ALTER SYSTEM SET hot_standby = off");
+    let data = cluster.data_dir();
+    std::fs::write(data.join("standby.signal"), "").unwrap();
+    // pg_ctl restart reuses the options of the last start (postmaster.opts)
+    let pg_ctl = support::pg_bin_dirs().remove(0).join("pg_ctl");
+    let mut restart = if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+        c
+    } else {
+        Command::new(pg_ctl)
+    };
+    // the server inherits pg_ctl's output: a log file, or reading a pipe would never end
+    let restarted = restart
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(cluster.log_path())
+        .args(["-w", "-t", "30", "-m", "fast", "restart"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("pg_ctl restart");
+    assert!(restarted.success(), "pg_ctl restart: {restarted}");
+    let home = tempfile::tempdir().unwrap();
+    let dsn = support::dsn(&cluster, "postgres");
+    let output = live(home.path(), &["--dsn", &dsn, "--connect-timeout", "2"], &[]);
+    // the server's words for 57P03 here: PostgreSQL 14 and later, then 12 and 13
+    let refusal = [
+        "not accepting connections",
+        "the database system is starting up",
+    ]
+    .into_iter()
+    .find(|words| stderr(&output).contains(words))
+    .unwrap_or_else(|| panic!("the server's refusal: {}", stderr(&output)));
+    assert_refused(&output, refusal, "a standby without hot_standby");
+    let refusals = super::server_log(&cluster).matches(refusal).count();
+    assert!(
+        refusals >= 3,
+        "retried, not given up at once: {refusals} refusals logged"
+    );
 }

@@ -181,6 +181,11 @@ fn endpoints(
     hostaddr: Option<&str>,
     port: Option<&str>,
 ) -> Result<Vec<Endpoint>, ConnectError> {
+    let (host, hostaddr) = match (host, hostaddr) {
+        // addresses alone are the hosts
+        (None, Some(addresses)) => (Some(addresses), None),
+        pair => pair,
+    };
     let hosts: Vec<String> = match host {
         Some(list) => list.split(',').map(|h| h.trim().to_owned()).collect(),
         // libpq on Unix tries only the socket; `localhost` after it reaches a server that
@@ -199,7 +204,7 @@ fn endpoints(
                     }),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            if parsed.len() != hosts.len() && host.is_some() {
+            if parsed.len() != hosts.len() {
                 return Err(ConnectError::Dsn(format!(
                     "could not match {} host names to {} hostaddr values",
                     hosts.len(),
@@ -461,6 +466,14 @@ mod tests {
             target.describe(),
             "app@db1:7000,/tmp/sock:7000,db3:7000/shop"
         );
+        let target = resolve_with(Some("hostaddr=10.0.0.7"), &[]).unwrap();
+        assert_eq!(
+            hosts(&target),
+            ["10.0.0.7:5432"],
+            "addresses alone are the hosts"
+        );
+        let target = resolve_with(Some("host=db hostaddr=10.0.0.7"), &[]).unwrap();
+        assert_eq!(target.endpoints[0].hostaddr, "10.0.0.7".parse().ok());
         let target = resolve_with(Some("host='' user=app"), &[("PGHOST", "envhost")]).unwrap();
         assert_eq!(
             hosts(&target),
