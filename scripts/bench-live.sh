@@ -76,7 +76,7 @@ for ((run = 1; run <= RUNS; run++)); do
   echo "audit $run: $(((end - start) / 1000000)) ms wall (exit $code)"
 done
 echo "notes of the last audit (checks skipped and why):"
-jq -r '.notes[] | "  " + .' "$dir/report.json"
+jq -r '(.notes // [])[] | "  " + .' "$dir/report.json"
 jq -r '"findings: \(.diagnostics | length)"' "$dir/report.json"
 echo "server-side time per query over $RUNS audits (pg_stat_statements):"
 psql -d bench -c "

@@ -71,7 +71,12 @@ pub fn svg(chart: &Chart) -> String {
             "<line class=\"grid\" x1=\"{tx:.1}\" y1=\"{legend}\" x2=\"{tx:.1}\" y2=\"{plot_bottom}\"/>\
              <text class=\"tick\" x=\"{tx:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
             plot_bottom + 16.0,
-            escape(&units::of(chart.unit, *tick))
+            // a bare 0: "0 bytes" or "0 ms" under the axis start says nothing
+            if *tick == 0.0 {
+                "0".to_owned()
+            } else {
+                escape(&units::of(chart.unit, *tick))
+            }
         );
     }
     for (row, bar) in chart.bars.iter().enumerate() {
