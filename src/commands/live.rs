@@ -46,6 +46,11 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
         ..Report::default()
     };
     report.add_database(findings, &settings);
+    // pg_stat_statements through the query rules; --export-stats (live::statements, stats_file)
+    live::statements::add_to_report(&mut report, &snapshot, &settings);
+    if let Some(path) = &args.export_stats {
+        live::stats_file::export(&snapshot, path).map_err(Error::Usage)?;
+    }
     report.finish();
     super::lint::render_outcome(
         &report,

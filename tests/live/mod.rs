@@ -7,7 +7,10 @@ use pgrisk::pg::cluster::{Cluster, ClusterOptions};
 
 use crate::support;
 
+mod preflight;
+mod size_aware;
 mod smoke;
+mod statements;
 
 /// A cluster as the live tests want it: pg_stat_statements loaded, every statement logged
 /// with its application name (to prove pgrisk writes nothing).

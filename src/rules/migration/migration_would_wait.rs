@@ -1,0 +1,210 @@
+//! `lint --dsn` preflight: a statement whose lock conflicts with one held (or already awaited)
+//! on the live server would wait now, and the application's queries would queue behind it.
+
+use crate::analysis::{Action, AnalyzedFile};
+use crate::diagnostic::size::{self, Operation};
+use crate::live::locks::{Family, Holder, Preflight};
+use crate::rules::{Category, Check, Finding, Rule, Severity, rule_doc};
+
+pub static RULE: Rule = Rule {
+    name: "migration-would-wait",
+    category: Category::Locking,
+    severity: Severity::Error,
+    lock: None,
+    summary: "with --dsn: a statement's lock conflicts with a session on the server right now",
+    doc: rule_doc!("migration-would-wait"),
+    check: Check::Preflight,
+};
+
+/// The query families shown in evidence.
+const TOP_FAMILIES: usize = 5;
+
+/// What the statement does to the table while it holds the lock, for the duration estimate.
+fn operation(action: &Action) -> Option<Operation> {
+    match (&action.rewrite, &action.scan) {
+        (Some(_), _) => Some(Operation::Rewrite),
+        (None, Some(scan)) if scan.contains("index") => Some(Operation::IndexBuild),
+        (None, Some(_)) => Some(Operation::Scan),
+        (None, None) => None,
+    }
+}
+
+/// `41 min`, `12 s`, `3.2 h`.
+fn duration(seconds: f64) -> String {
+    match seconds {
+        s if s < 120.0 => format!("{s:.0} s"),
+        s if s < 7200.0 => format!("{:.0} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
+}
+
+fn describe(holder: &Holder) -> String {
+    let age = holder
+        .state_seconds
+        .or(holder.transaction_seconds)
+        .map(|s| format!(" for {}", duration(s)))
+        .unwrap_or_default();
+    let waiting = if holder.granted {
+        ""
+    } else {
+        ", itself waiting"
+    };
+    let application = match holder.application.as_str() {
+        "" => String::new(),
+        a => format!(", application `{a}`"),
+    };
+    format!(
+        "pid {} (`{}`{age}{application}{waiting})",
+        holder.pid, holder.state
+    )
+}
+
+fn holder_evidence(holder: &Holder) -> serde_json::Value {
+    serde_json::json!({
+        "pid": holder.pid,
+        "state": holder.state,
+        "application": holder.application,
+        "user": holder.user,
+        "lock": holder.mode.sql_name(),
+        "granted": holder.granted,
+        "transaction_seconds": holder.transaction_seconds,
+        "state_seconds": holder.state_seconds,
+        "query": holder.query,
+    })
+}
+
+/// The statement as a short label: its first line, cut to 60 characters.
+fn label(text: &str) -> String {
+    let line = text
+        .trim()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches(';');
+    match line.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+/// The families that would queue behind a lock of `mode` on `relation`, busiest first.
+fn queued<'a>(
+    preflight: &'a Preflight,
+    relation: &str,
+    mode: crate::analysis::LockMode,
+) -> Vec<(&'a Family, Option<f64>)> {
+    let mut families: Vec<_> = preflight
+        .families
+        .iter()
+        .filter(|f| f.mode.conflicts_with(mode) && f.relations.iter().any(|r| r == relation))
+        .map(|f| {
+            let rate = preflight
+                .counting_seconds
+                .filter(|s| *s > 0.0)
+                .map(|s| f.entry.calls as f64 / s);
+            (f, rate)
+        })
+        .collect();
+    families.sort_by_key(|f| std::cmp::Reverse(f.0.entry.calls));
+    families
+}
+
+/// Findings for every statement of `file` whose lock on an existing relation would wait.
+pub fn check(file: &AnalyzedFile, preflight: &Preflight) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for statement in &file.statements {
+        let text = &file.source.sql()[statement.span.start..statement.span.end];
+        for action in &statement.actions {
+            for lock in action.locks.iter().filter(|l| l.existing) {
+                let relation = lock.relation.key().to_string();
+                let blockers = preflight.locks.blocking(&relation, lock.mode);
+                let Some(first) = blockers.first() else {
+                    continue;
+                };
+                let others = match blockers.len() {
+                    1 => String::new(),
+                    n => format!(
+                        " and {} other session{}",
+                        n - 1,
+                        if n == 2 { "" } else { "s" }
+                    ),
+                };
+                let families = queued(preflight, &relation, lock.mode);
+                let per_second: f64 = families.iter().filter_map(|f| f.1).sum();
+                let mut finding = Finding::new(
+                    &RULE,
+                    statement.span,
+                    format!(
+                        "`{}` would wait behind {}{others}: its {} lock on `{relation}` conflicts \
+                         with the lock held there now, and every later query on `{relation}` \
+                         would queue behind it",
+                        label(text),
+                        describe(first),
+                        lock.mode
+                    ),
+                )
+                .with_lock(lock)
+                .help(
+                    "run it when the session is gone (or end it), and set `lock_timeout` so a \
+                     wait gives up instead of blocking the application",
+                )
+                .evidence(
+                    "blocked_by",
+                    blockers
+                        .iter()
+                        .map(|h| holder_evidence(h))
+                        .collect::<Vec<_>>(),
+                );
+                let top: Vec<_> = families
+                    .iter()
+                    .take(TOP_FAMILIES)
+                    .map(|(f, rate)| {
+                        serde_json::json!({
+                            "queryid": f.entry.queryid.to_string(),
+                            "query": label(&f.entry.query),
+                            "calls": f.entry.calls,
+                            "calls_per_second": rate.map(|r| (r * 1000.0).round() / 1000.0),
+                            "mean_ms": (f.entry.mean_ms * 1000.0).round() / 1000.0,
+                        })
+                    })
+                    .collect();
+                if !top.is_empty() {
+                    finding = finding
+                        .evidence("queued_queries", top)
+                        .evidence("queued_per_second", (per_second * 1000.0).round() / 1000.0);
+                }
+                let table = size::find_table(&preflight.tables, &relation, &preflight.search_path);
+                if let (Some(op), Some(table)) = (operation(action), table) {
+                    let (seconds, basis) = size::estimate(op, table.total_bytes());
+                    finding = finding
+                        .evidence("estimated_lock_seconds", (seconds * 100.0).round() / 100.0)
+                        .evidence("estimate_basis", basis)
+                        .evidence("expected_queue", (per_second * seconds).round());
+                }
+                let mut measured = vec!["locks held now (pg_locks, pg_stat_activity)"];
+                let mut assumed = Vec::new();
+                match &preflight.families_skipped {
+                    Some(reason) => assumed.push(format!("queries queued unknown: {reason}")),
+                    None => {
+                        measured.push("calls and mean time (pg_stat_statements)");
+                        assumed.push(
+                            "calls spread evenly since pg_stat_statements started counting"
+                                .to_owned(),
+                        );
+                    }
+                }
+                if table.is_some() && operation(action).is_some() {
+                    measured.push("table size");
+                    assumed.push("lock duration from the measured throughput".to_owned());
+                }
+                assumed.push("the blocking session keeps its lock for an unknown time".into());
+                findings.push(
+                    finding
+                        .evidence("measured", measured)
+                        .evidence("assumed", assumed),
+                );
+            }
+        }
+    }
+    findings
+}
