@@ -7,7 +7,7 @@
 # for each size a table is filled with generate_series, measured with
 # pg_total_relation_size, and each operation is run by `pgrisk trace --dsn` (inside a
 # transaction that is rolled back, so every operation sees the same table) which reports the
-# statement's duration_ms.
+# statement's duration_ms (the median of three runs after a warm-up run).
 #
 # Usage: scripts/calibrate-lock-duration.sh [ROWS ...]   (default: 200000 1000000 3000000)
 # Env:   PG_BIN (default: newest /usr/lib/postgresql/*/bin), PGRISK (default: target/release
@@ -37,7 +37,7 @@ trap cleanup EXIT
 "${as_pg[@]}" "$PG_BIN/initdb" -D "$work/data" -U postgres -A trust >/dev/null
 "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$work/data" -l "$work/log" -w \
   -o "-k $work -p $port -c listen_addresses='' -c fsync=off -c max_wal_size=4GB" start >/dev/null
-psql_() { "$PG_BIN/psql" -X -q -t -A -h "$work" -p "$port" -U postgres -d postgres "$@"; }
+psql_() { PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -t -A -h "$work" -p "$port" -U postgres -d postgres "$@"; }
 dsn="host=$work port=$port user=postgres dbname=postgres"
 
 # operation kind | statement (on table cal: id bigint primary key, payload text, n integer)
@@ -58,9 +58,11 @@ for rows in "${sizes[@]}"; do
     kind=${operation%%|*}
     sql=${operation#*|}
     echo "$sql;" > "$work/op.sql"
-    # the first run warms the cache, the second is the figure
+    # the first run warms the cache; the figure is the median of the next three
     "$PGRISK" trace --dsn "$dsn" --format json "$work/op.sql" >/dev/null
-    ms=$("$PGRISK" trace --dsn "$dsn" --format json "$work/op.sql" | jq '.statements[-1].duration_ms')
+    ms=$(for _ in 1 2 3; do
+      "$PGRISK" trace --dsn "$dsn" --format json "$work/op.sql" | jq '.statements[-1].duration_ms'
+    done | sort -g | sed -n 2p)
     awk -v k="$kind" -v r="$rows" -v b="$bytes" -v ms="$ms" 'BEGIN {
       mb = b / 1048576; printf "%-12s %10d %10.1f %10.1f %8.1f\n", k, r, mb, ms, mb / (ms / 1000) }'
   done

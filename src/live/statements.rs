@@ -202,6 +202,11 @@ impl Statements {
     }
 }
 
+/// Milliseconds to the microsecond, for evidence a person reads.
+fn round_ms(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}
+
 /// Rules that need a literal pg_stat_statements replaced by `$n`, and the words before it.
 const LITERAL_RULES: &[(&str, &[&str])] = &[
     ("like-leading-wildcard", &["like", "ilike", "~~", "~~*"]),
@@ -296,8 +301,8 @@ pub fn report_into(
                 }
                 .object(&name)
                 .evidence("calls", entry.calls)
-                .evidence("total_ms", entry.total_ms)
-                .evidence("mean_ms", entry.mean_ms)
+                .evidence("total_ms", round_ms(entry.total_ms))
+                .evidence("mean_ms", round_ms(entry.mean_ms))
                 .evidence("rows", entry.rows)
                 .evidence("query", entry.query.as_str()),
             );

@@ -150,6 +150,76 @@ pub fn schema_ddl(tables: &[TableSize]) -> String {
 mod tests {
     use super::*;
 
+    fn sample() -> StatsFile {
+        StatsFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            server_version_num: 150_018,
+            database: "shop".into(),
+            captured_at: now_utc(),
+            tables: vec![TableSize {
+                schema: "public".into(),
+                name: "orders".into(),
+                kind: "r".into(),
+                rows: Some(42.0),
+                table_bytes: 8192,
+                index_bytes: 16_384,
+                toast_bytes: 0,
+                columns: vec![super::super::sizes::Column {
+                    name: "Id".into(),
+                    type_name: "bigint".into(),
+                    not_null: true,
+                }],
+                indexes: vec![super::super::sizes::IndexSize {
+                    name: "orders_pkey".into(),
+                    definition:
+                        "CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (\"Id\")"
+                            .into(),
+                    bytes: 16_384,
+                    unique: true,
+                    primary: true,
+                    valid: true,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_written_file_reads_back_and_other_versions_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stats.json");
+        let file = sample();
+        file.write(&path).unwrap();
+        assert_eq!(StatsFile::read(&path).unwrap(), file);
+        let newer = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 2");
+        std::fs::write(&path, newer).unwrap();
+        let error = StatsFile::read(&path).unwrap_err();
+        assert!(error.contains("version 2 is not supported"), "{error}");
+    }
+
+    #[test]
+    fn the_schema_replays_columns_indexes_and_the_primary_key() {
+        let ddl = schema_ddl(&sample().tables);
+        assert!(ddl.contains("CREATE TABLE \"public\".\"orders\" (\"Id\" bigint NOT NULL);"));
+        assert!(ddl.contains("ADD PRIMARY KEY USING INDEX \"orders_pkey\";"));
+        let mut analyzer = crate::analysis::Analyzer::new(16, Default::default());
+        let options = crate::source::discover::DiscoverOptions::default();
+        let file = crate::source::discover::from_text("schema.sql".into(), ddl, &options);
+        analyzer.analyze(
+            crate::analysis::prepare(
+                crate::source::SourceFile::load(file),
+                false,
+                crate::analysis::Mode::Migrations,
+            ),
+            crate::analysis::Origin::Existing,
+        );
+        let orders = crate::analysis::Name::new(None, "orders");
+        assert!(analyzer.catalog.table(&orders).is_some());
+        assert!(analyzer.catalog.has_primary_key(&orders));
+    }
+
     #[test]
     fn dates_are_civil() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));

@@ -179,7 +179,10 @@ pub fn check(file: &AnalyzedFile, preflight: &Preflight) -> Vec<Finding> {
                     finding = finding
                         .evidence("estimated_lock_seconds", (seconds * 100.0).round() / 100.0)
                         .evidence("estimate_basis", basis)
-                        .evidence("expected_queue", (per_second * seconds).round());
+                        .evidence(
+                            "expected_queue",
+                            (per_second * seconds * 10.0).round() / 10.0,
+                        );
                 }
                 let mut measured = vec!["locks held now (pg_locks, pg_stat_activity)"];
                 let mut assumed = Vec::new();
