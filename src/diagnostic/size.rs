@@ -20,23 +20,23 @@ pub enum Operation {
 const MIB: f64 = 1_048_576.0;
 
 /// Throughput in bytes of the table (heap + indexes + TOAST) per second, measured by
-/// `scripts/calibrate-lock-duration.sh` on a 3 000 000-row table (229 MB); the machine, the
-/// version and the other sizes are in docs/lock-duration.md.
+/// `scripts/calibrate-lock-duration.sh` on a 3 000 000-row table (229 MB), 2026-12-04; the
+/// machine, the version, the other sizes and how much runs vary are in docs/lock-duration.md.
 const THROUGHPUT: &[(Operation, f64, &str)] = &[
     (
         Operation::Rewrite,
-        26.7 * MIB,
-        "rewrite 26.7 MB/s measured on PostgreSQL 15, docs/lock-duration.md",
+        38.5 * MIB,
+        "rewrite 38.5 MB/s measured on PostgreSQL 15, docs/lock-duration.md",
     ),
     (
         Operation::IndexBuild,
-        46.9 * MIB,
-        "index build 46.9 MB/s measured on PostgreSQL 15, docs/lock-duration.md",
+        47.0 * MIB,
+        "index build 47.0 MB/s measured on PostgreSQL 15, docs/lock-duration.md",
     ),
     (
         Operation::Scan,
-        471.9 * MIB,
-        "validation scan 471.9 MB/s measured on PostgreSQL 15, docs/lock-duration.md",
+        473.3 * MIB,
+        "validation scan 473.3 MB/s measured on PostgreSQL 15, docs/lock-duration.md",
     ),
 ];
 
@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn a_gigabyte_rewrite_takes_tens_of_seconds() {
         let (seconds, basis) = estimate(Operation::Rewrite, 1 << 30);
-        assert!((30.0..60.0).contains(&seconds), "{seconds}");
+        assert!((10.0..60.0).contains(&seconds), "{seconds}");
         assert!(basis.contains("docs/lock-duration.md"));
     }
 }

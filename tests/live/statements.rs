@@ -137,3 +137,22 @@ fn other_users_statements_are_counted_as_hidden() {
         "{notes}"
     );
 }
+
+#[test]
+fn an_extension_created_but_not_preloaded_is_named_as_such() {
+    let cluster =
+        start_cluster_with(ClusterOptions::default().setting("shared_preload_libraries", "''"));
+    psql(&cluster, "postgres", "CREATE DATABASE unloaded");
+    psql(&cluster, "unloaded", "CREATE EXTENSION pg_stat_statements");
+    let (output, report) = live_json(&cluster, "unloaded", &[]);
+    assert!(
+        output.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("pg_stat_statements is installed but not loaded"),
+        "{notes}"
+    );
+}
