@@ -2,7 +2,7 @@
 //! now (`pg_locks` joined to `pg_stat_activity`), and which query families of
 //! `pg_stat_statements` would queue behind a statement that has to wait.
 
-use super::statements::{Entry, Statements};
+use super::statements::{Entry, Statements, first_keyword};
 use super::{Read, Reader};
 use crate::analysis::{LockMode, Name, SearchPath};
 use crate::live::sizes::TableSize;
@@ -144,21 +144,7 @@ pub struct Family {
 /// data changes ROW EXCLUSIVE (`SELECT ... FOR UPDATE`'s ROW SHARE conflicts with the same
 /// DDL as ACCESS SHARE does, except `EXCLUSIVE`).
 fn query_lock(text: &str) -> LockMode {
-    let mut text = text.trim_start();
-    // pg_stat_statements keeps the application's leading comments (`/* app=... */`)
-    loop {
-        text = match (text.strip_prefix("/*"), text.strip_prefix("--")) {
-            (Some(rest), _) => rest.split_once("*/").map_or("", |p| p.1).trim_start(),
-            (_, Some(rest)) => rest.split_once('\n').map_or("", |p| p.1).trim_start(),
-            _ => break,
-        };
-    }
-    let head = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .find(|w| !w.is_empty())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match head.as_str() {
+    match first_keyword(text).as_str() {
         "insert" | "update" | "delete" | "merge" | "copy" => LockMode::RowExclusive,
         _ => LockMode::AccessShare,
     }

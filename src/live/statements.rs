@@ -202,6 +202,30 @@ impl Statements {
     }
 }
 
+/// The first keyword of a statement, lower case, after the leading comments
+/// pg_stat_statements keeps (`/* app=... */`).
+pub fn first_keyword(text: &str) -> String {
+    let mut text = text.trim_start();
+    loop {
+        text = match (text.strip_prefix("/*"), text.strip_prefix("--")) {
+            (Some(rest), _) => rest.split_once("*/").map_or("", |p| p.1).trim_start(),
+            (_, Some(rest)) => rest.split_once('\n').map_or("", |p| p.1).trim_start(),
+            _ => break,
+        };
+    }
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Statements the query rules judge. The others (DDL, `SET`, `BEGIN`, ...) are not the
+/// application's queries, and replaying DDL would change the live schema the queries are
+/// checked against.
+const QUERY_KEYWORDS: &[&str] = &[
+    "select", "with", "insert", "update", "delete", "merge", "values", "table",
+];
+
 /// Milliseconds to the microsecond, for evidence a person reads.
 fn round_ms(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
@@ -279,7 +303,11 @@ pub fn report_into(
     let enabled = settings.enabled_rules();
     let mut findings = Vec::new();
     let mut hidden: Vec<&str> = Vec::new();
-    for (index, entry) in statements.entries.iter().enumerate() {
+    let queries = statements
+        .entries
+        .iter()
+        .filter(|e| QUERY_KEYWORDS.contains(&first_keyword(&e.query).as_str()));
+    for (index, entry) in queries.enumerate() {
         let name = format!("queryid {}", entry.queryid);
         let file = analyzer.analyze(
             analysis::prepare(
@@ -337,6 +365,13 @@ mod tests {
         assert_eq!(columns_for("1.11").read, "s.shared_blk_read_time");
         assert_eq!(columns_for("1.12").read, "s.shared_blk_read_time");
         assert_eq!(columns_for("garbage").total, "s.total_time");
+    }
+
+    #[test]
+    fn the_first_keyword_skips_leading_comments() {
+        assert_eq!(first_keyword("/* app=shop */ -- x\n  SELECT 1"), "select");
+        assert_eq!(first_keyword("CREATE TABLE t (id int)"), "create");
+        assert_eq!(first_keyword("/* unterminated"), "");
     }
 
     #[test]

@@ -44,7 +44,15 @@ impl StatsFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+        // tempfile's error names its random file name: name the directory instead
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+            format!(
+                "--export-stats {}: cannot create a file in {}: {}",
+                path.display(),
+                dir.display(),
+                e.kind()
+            )
+        })?;
         serde_json::to_writer_pretty(&mut file, self).map_err(|e| fail(e.into()))?;
         file.write_all(b"\n").map_err(fail)?;
         file.persist(path).map_err(|e| fail(e.error))?;
