@@ -1,7 +1,7 @@
 //! `lint --dsn` preflight: a statement whose lock conflicts with one held (or already awaited)
 //! on the live server would wait now, and the application's queries would queue behind it.
 
-use crate::analysis::{Action, AnalyzedFile};
+use crate::analysis::{Action, ActionKind, AnalyzedFile, LockMode};
 use crate::diagnostic::size::{self, Operation};
 use crate::live::locks::{Family, Holder, Preflight};
 use crate::rules::{Category, Check, Finding, Rule, Severity, rule_doc};
@@ -26,6 +26,60 @@ fn operation(action: &Action) -> Option<Operation> {
         (None, Some(scan)) if scan.contains("index") => Some(Operation::IndexBuild),
         (None, Some(_)) => Some(Operation::Scan),
         (None, None) => None,
+    }
+}
+
+/// A concurrent index build also waits, before each of its table scans, for every transaction
+/// holding a lock that conflicts with SHARE on the table (those that wrote to it), though its
+/// own lock blocks no reads or writes. Source: PostgreSQL's CREATE INDEX, "Building Indexes
+/// Concurrently" (`WaitForLockers(..., ShareLock)` in `DefineIndex`).
+fn waits_for_writers(action: &Action) -> bool {
+    matches!(
+        &action.kind,
+        ActionKind::CreateIndex(index) if index.concurrently
+    ) || matches!(
+        action.kind,
+        ActionKind::Reindex {
+            concurrently: true,
+            ..
+        }
+    )
+}
+
+/// The sessions a lock of `mode` on `relation` taken by `action` would wait for.
+fn blockers<'a>(
+    preflight: &'a Preflight,
+    action: &Action,
+    relation: &str,
+    mode: LockMode,
+) -> Vec<&'a Holder> {
+    let mut found = preflight.locks.blocking(relation, mode);
+    if waits_for_writers(action) {
+        for writer in preflight.locks.blocking(relation, LockMode::Share) {
+            if !found.iter().any(|h| h.pid == writer.pid) {
+                found.push(writer);
+            }
+        }
+    }
+    found
+}
+
+/// What the wait means for the application.
+fn consequence(mode: LockMode, concurrent: bool, relation: &str) -> String {
+    match (mode.blocks_reads() || mode.blocks_writes(), concurrent) {
+        (true, _) => format!(
+            "its {mode} lock on `{relation}` conflicts with the lock held there now, and every \
+             later query on `{relation}` it conflicts with would queue behind it"
+        ),
+        (false, true) => format!(
+            "CONCURRENTLY waits for transactions that wrote to `{relation}` to end; the \
+             application is not blocked, but the migration hangs (holding {mode}, which stops \
+             VACUUM and other schema changes on the table)"
+        ),
+        (false, false) => format!(
+            "its {mode} lock on `{relation}` conflicts with the lock held there now; reads and \
+             writes go on, the migration hangs"
+        ),
     }
 }
 
@@ -117,7 +171,7 @@ pub fn check(file: &AnalyzedFile, preflight: &Preflight) -> Vec<Finding> {
         for action in &statement.actions {
             for lock in action.locks.iter().filter(|l| l.existing) {
                 let relation = lock.relation.key().to_string();
-                let blockers = preflight.locks.blocking(&relation, lock.mode);
+                let blockers = blockers(preflight, action, &relation, lock.mode);
                 let Some(first) = blockers.first() else {
                     continue;
                 };
@@ -135,12 +189,10 @@ pub fn check(file: &AnalyzedFile, preflight: &Preflight) -> Vec<Finding> {
                     &RULE,
                     statement.span,
                     format!(
-                        "`{}` would wait behind {}{others}: its {} lock on `{relation}` conflicts \
-                         with the lock held there now, and every later query on `{relation}` \
-                         would queue behind it",
+                        "`{}` would wait behind {}{others}: {}",
                         label(text),
                         describe(first),
-                        lock.mode
+                        consequence(lock.mode, waits_for_writers(action), &relation)
                     ),
                 )
                 .with_lock(lock)
