@@ -7,13 +7,9 @@ use super::{Read, Reader};
 use crate::analysis::{LockMode, Name, SearchPath};
 use crate::live::sizes::TableSize;
 
-/// A session holding (or waiting for) a lock on a relation.
+/// Another session, as `pg_stat_activity` shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Holder {
-    /// `schema.table`, as findings name relations.
-    pub relation: String,
-    pub mode: LockMode,
-    pub granted: bool,
+pub struct Session {
     pub pid: i32,
     /// `pg_stat_activity.state`: `active`, `idle in transaction`, ...
     pub state: String,
@@ -26,21 +22,40 @@ pub struct Holder {
     pub query: String,
 }
 
+/// A session holding (or waiting for) a lock on a relation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holder {
+    /// `schema.table`, as findings name relations.
+    pub relation: String,
+    pub mode: LockMode,
+    pub granted: bool,
+    pub session: Session,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Locks {
     pub holders: Vec<Holder>,
+    /// Sessions of this database whose snapshot is older than [`OLD_SNAPSHOT_SECONDS`]
+    /// (`backend_xmin` set): a concurrent index build waits for them to end.
+    pub old_snapshots: Vec<Session>,
 }
+
+/// A snapshot held this long is reported: shorter ones end before they matter.
+pub const OLD_SNAPSHOT_SECONDS: f64 = 60.0;
+
+/// The `pg_stat_activity` columns of a [`Session`], in its field order after `pid`.
+const SESSION_COLUMNS: &str = "
+       coalesce(a.state, '(state hidden: grant pg_read_all_stats)'),
+       coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.state_change)::float8,
+       coalesce(left(a.query, 200), '')";
 
 /// Relation locks of this database held or awaited by other sessions. `pg_locks` shows every
 /// backend's locks to any role; `pg_stat_activity` hides other users' state without
 /// pg_read_all_stats, which the message then says.
 const LOCKS: &str = "
-SELECT n.nspname::text, c.relname::text, l.mode, l.granted, l.pid,
-       coalesce(a.state, '(state hidden: grant pg_read_all_stats)'),
-       coalesce(a.application_name, ''), coalesce(a.usename::text, ''),
-       extract(epoch FROM now() - a.xact_start)::float8,
-       extract(epoch FROM now() - a.state_change)::float8,
-       coalesce(left(a.query, 200), '')
+SELECT n.nspname::text, c.relname::text, l.mode, l.granted, l.pid, {session}
 FROM pg_locks l
 JOIN pg_class c ON c.oid = l.relation
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -49,8 +64,28 @@ WHERE l.locktype = 'relation' AND l.pid <> pg_backend_pid()
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 ORDER BY a.xact_start NULLS LAST, l.pid";
 
+const OLD_SNAPSHOTS: &str = "
+SELECT a.pid, {session}
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+  AND a.backend_xmin IS NOT NULL AND a.xact_start < now() - make_interval(secs => $1)
+ORDER BY a.xact_start";
+
+fn session(row: &tokio_postgres::Row, pid: usize) -> Session {
+    Session {
+        pid: row.get(pid),
+        state: row.get(pid + 1),
+        application: row.get(pid + 2),
+        user: row.get(pid + 3),
+        transaction_seconds: row.get(pid + 4),
+        state_seconds: row.get(pid + 5),
+        query: row.get(pid + 6),
+    }
+}
+
 pub async fn read(reader: &Reader<'_>) -> Read<Locks> {
-    let rows = reader.rows("relation locks", LOCKS, &[]).await?;
+    let sql = LOCKS.replace("{session}", SESSION_COLUMNS);
+    let rows = reader.rows("relation locks", &sql, &[]).await?;
     let holders = rows
         .iter()
         .filter_map(|r| {
@@ -58,17 +93,19 @@ pub async fn read(reader: &Reader<'_>) -> Read<Locks> {
                 relation: format!("{}.{}", r.get::<_, String>(0), r.get::<_, String>(1)),
                 mode: LockMode::parse(r.get(2))?,
                 granted: r.get(3),
-                pid: r.get(4),
-                state: r.get(5),
-                application: r.get(6),
-                user: r.get(7),
-                transaction_seconds: r.get(8),
-                state_seconds: r.get(9),
-                query: r.get(10),
+                session: session(r, 4),
             })
         })
         .collect();
-    Ok(Locks { holders })
+    let sql = OLD_SNAPSHOTS.replace("{session}", SESSION_COLUMNS);
+    let rows = reader
+        .rows("old snapshots", &sql, &[&OLD_SNAPSHOT_SECONDS])
+        .await?;
+    let old_snapshots = rows.iter().map(|r| session(r, 0)).collect();
+    Ok(Locks {
+        holders,
+        old_snapshots,
+    })
 }
 
 impl Locks {
@@ -82,7 +119,7 @@ impl Locks {
             .iter()
             .filter(|h| h.relation == relation && h.mode.conflicts_with(mode))
         {
-            match found.iter_mut().find(|f| f.pid == h.pid) {
+            match found.iter_mut().find(|f| f.session.pid == h.session.pid) {
                 Some(f) if f.mode < h.mode => *f = h,
                 Some(_) => {}
                 None => found.push(h),
@@ -213,13 +250,15 @@ mod tests {
             relation: "public.orders".into(),
             mode,
             granted: true,
-            pid,
-            state: "idle in transaction".into(),
-            application: "app".into(),
-            user: "u".into(),
-            transaction_seconds: Some(1.0),
-            state_seconds: Some(1.0),
-            query: String::new(),
+            session: Session {
+                pid,
+                state: "idle in transaction".into(),
+                application: "app".into(),
+                user: "u".into(),
+                transaction_seconds: Some(1.0),
+                state_seconds: Some(1.0),
+                query: String::new(),
+            },
         };
         let locks = Locks {
             holders: vec![
@@ -227,6 +266,7 @@ mod tests {
                 holder(1, LockMode::RowExclusive),
                 holder(2, LockMode::AccessShare),
             ],
+            old_snapshots: Vec::new(),
         };
         let add_column = locks.blocking("public.orders", LockMode::AccessExclusive);
         assert_eq!(add_column.len(), 2);

@@ -3,7 +3,7 @@
 
 use crate::analysis::{Action, ActionKind, AnalyzedFile, LockMode};
 use crate::diagnostic::size::{self, Operation};
-use crate::live::locks::{Family, Holder, Preflight};
+use crate::live::locks::{Family, Holder, Preflight, Session};
 use crate::rules::{Category, Check, Finding, Rule, Severity, rule_doc};
 
 pub static RULE: Rule = Rule {
@@ -46,18 +46,42 @@ fn waits_for_writers(action: &Action) -> bool {
     )
 }
 
+/// A session the statement would wait for, and why: a lock on the relation (its mode and
+/// whether granted), or an old snapshot (`None`).
+struct Blocker<'a> {
+    session: &'a Session,
+    lock: Option<(LockMode, bool)>,
+}
+
 /// The sessions a lock of `mode` on `relation` taken by `action` would wait for.
 fn blockers<'a>(
     preflight: &'a Preflight,
     action: &Action,
     relation: &str,
     mode: LockMode,
-) -> Vec<&'a Holder> {
-    let mut found = preflight.locks.blocking(relation, mode);
+) -> Vec<Blocker<'a>> {
+    let locks = &preflight.locks;
+    let holding = |h: &'a Holder| Blocker {
+        session: &h.session,
+        lock: Some((h.mode, h.granted)),
+    };
+    let mut found: Vec<Blocker> = locks
+        .blocking(relation, mode)
+        .into_iter()
+        .map(holding)
+        .collect();
     if waits_for_writers(action) {
-        for writer in preflight.locks.blocking(relation, LockMode::Share) {
-            if !found.iter().any(|h| h.pid == writer.pid) {
-                found.push(writer);
+        let writers = locks
+            .blocking(relation, LockMode::Share)
+            .into_iter()
+            .map(holding);
+        let snapshots = locks.old_snapshots.iter().map(|session| Blocker {
+            session,
+            lock: None,
+        });
+        for blocker in writers.chain(snapshots) {
+            if !found.iter().any(|b| b.session.pid == blocker.session.pid) {
+                found.push(blocker);
             }
         }
     }
@@ -72,7 +96,8 @@ fn consequence(mode: LockMode, concurrent: bool, relation: &str) -> String {
              later query on `{relation}` it conflicts with would queue behind it"
         ),
         (false, true) => format!(
-            "CONCURRENTLY waits for transactions that wrote to `{relation}` to end; the \
+            "CONCURRENTLY waits for the transactions that wrote to `{relation}`, and for old \
+             snapshots, to end; the \
              application is not blocked, but the migration hangs (holding {mode}, which stops \
              VACUUM and other schema changes on the table)"
         ),
@@ -92,38 +117,40 @@ fn duration(seconds: f64) -> String {
     }
 }
 
-fn describe(holder: &Holder) -> String {
-    let age = holder
+fn describe(blocker: &Blocker) -> String {
+    let session = blocker.session;
+    let age = session
         .state_seconds
-        .or(holder.transaction_seconds)
+        .or(session.transaction_seconds)
         .map(|s| format!(" for {}", duration(s)))
         .unwrap_or_default();
-    let waiting = if holder.granted {
-        ""
-    } else {
-        ", itself waiting"
+    let why = match blocker.lock {
+        Some((_, true)) => "",
+        Some((_, false)) => ", itself waiting",
+        None => ", holding a snapshot",
     };
-    let application = match holder.application.as_str() {
+    let application = match session.application.as_str() {
         "" => String::new(),
         a => format!(", application `{a}`"),
     };
     format!(
-        "pid {} (`{}`{age}{application}{waiting})",
-        holder.pid, holder.state
+        "pid {} (`{}`{age}{application}{why})",
+        session.pid, session.state
     )
 }
 
-fn holder_evidence(holder: &Holder) -> serde_json::Value {
+fn blocker_evidence(blocker: &Blocker) -> serde_json::Value {
+    let session = blocker.session;
     serde_json::json!({
-        "pid": holder.pid,
-        "state": holder.state,
-        "application": holder.application,
-        "user": holder.user,
-        "lock": holder.mode.sql_name(),
-        "granted": holder.granted,
-        "transaction_seconds": holder.transaction_seconds,
-        "state_seconds": holder.state_seconds,
-        "query": holder.query,
+        "pid": session.pid,
+        "state": session.state,
+        "application": session.application,
+        "user": session.user,
+        "lock": blocker.lock.map_or("snapshot", |(mode, _)| mode.sql_name()),
+        "granted": blocker.lock.is_none_or(|(_, granted)| granted),
+        "transaction_seconds": session.transaction_seconds,
+        "state_seconds": session.state_seconds,
+        "query": session.query,
     })
 }
 
@@ -202,10 +229,7 @@ pub fn check(file: &AnalyzedFile, preflight: &Preflight) -> Vec<Finding> {
                 )
                 .evidence(
                     "blocked_by",
-                    blockers
-                        .iter()
-                        .map(|h| holder_evidence(h))
-                        .collect::<Vec<_>>(),
+                    blockers.iter().map(blocker_evidence).collect::<Vec<_>>(),
                 );
                 let top: Vec<_> = families
                     .iter()
