@@ -84,16 +84,20 @@ impl Live {
 fn read_live(args: &LintArgs, settings: &Settings) -> Result<Option<Live>, Error> {
     if let Some(path) = &args.stats {
         let file = StatsFile::read(path).map_err(Error::Usage)?;
+        let mut notes = vec![format!(
+            "table sizes of database `{}` captured at {} (--stats {})",
+            file.database,
+            file.captured_at,
+            path.display()
+        )];
+        if !file.locked.is_empty() {
+            notes.push(locked_note(&file.locked));
+        }
         return Ok(Some(Live {
             source: format!("stats {}", path.display()),
             tables: file.tables,
             preflight: None,
-            notes: vec![format!(
-                "table sizes of database `{}` captured at {} (--stats {})",
-                file.database,
-                file.captured_at,
-                path.display()
-            )],
+            notes,
         }));
     }
     let Some(dsn) = &args.connection.dsn else {
@@ -112,10 +116,7 @@ fn read_live(args: &LintArgs, settings: &Settings) -> Result<Option<Live>, Error
         let tables = match live::sizes::read(&reader).await {
             Ok(sizes) => {
                 if !sizes.locked.is_empty() {
-                    notes.push(format!(
-                        "not measured, under an ACCESS EXCLUSIVE lock now: {}",
-                        sizes.locked.join(", ")
-                    ));
+                    notes.push(locked_note(&sizes.locked));
                 }
                 sizes.tables
             }
@@ -152,6 +153,13 @@ fn read_live(args: &LintArgs, settings: &Settings) -> Result<Option<Live>, Error
             notes,
         }))
     })
+}
+
+fn locked_note(tables: &[String]) -> String {
+    format!(
+        "sizes unknown, under an ACCESS EXCLUSIVE lock when read: {}",
+        tables.join(", ")
+    )
 }
 
 /// The read-only session `lint --dsn` reads through. One function, so that the connection

@@ -22,17 +22,22 @@ pub struct StatsFile {
     /// RFC 3339, UTC.
     pub captured_at: String,
     pub tables: Vec<TableSize>,
+    /// `schema.table` of the tables left out: under an ACCESS EXCLUSIVE lock (granted or
+    /// awaited) when the file was written, so not measured.
+    #[serde(default)]
+    pub locked: Vec<String>,
 }
 
 impl StatsFile {
-    pub fn new(server: &super::Server, tables: Vec<TableSize>) -> StatsFile {
+    pub fn new(server: &super::Server, sizes: &super::sizes::Sizes) -> StatsFile {
         StatsFile {
             format: FORMAT.into(),
             version: VERSION,
             server_version_num: server.version_num,
             database: server.database.clone(),
             captured_at: now_utc(),
-            tables,
+            tables: sizes.tables.clone(),
+            locked: sizes.locked.clone(),
         }
     }
 
@@ -89,7 +94,7 @@ pub fn export(snapshot: &super::Snapshot, path: &Path) -> Result<(), String> {
         .sizes
         .as_ref()
         .map_err(|skipped| format!("--export-stats: cannot export, {}", skipped.reason))?;
-    StatsFile::new(&snapshot.server, sizes.tables.clone()).write(path)
+    StatsFile::new(&snapshot.server, sizes).write(path)
 }
 
 fn now_utc() -> String {
@@ -189,6 +194,7 @@ mod tests {
                     valid: true,
                 }],
             }],
+            locked: vec!["public.busy".into()],
         }
     }
 

@@ -74,6 +74,25 @@ fn assert_policy(report: &serde_json::Value) {
     assert_eq!(flags["evidence"]["rows"], 10, "{flags}");
 }
 
+/// `live --export-stats stats` on `dsn`; the audit must complete.
+fn export_stats(dsn: &str, stats: &std::path::Path) {
+    let output = support::pgrisk(&[
+        "live",
+        "--no-config",
+        "--dsn",
+        dsn,
+        "--format",
+        "json",
+        "--export-stats",
+        stats.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 const CONFIG: &str = "[rules.alter-column-type-rewrite]\nlarge-table-rows = 15000\n";
 
 #[test]
@@ -89,21 +108,7 @@ fn exported_stats_round_trip_into_size_aware_lint() {
         "{} password=s3cret-never-shown",
         support::dsn(&cluster, "sized")
     );
-    let output = support::pgrisk(&[
-        "live",
-        "--no-config",
-        "--dsn",
-        &dsn,
-        "--format",
-        "json",
-        "--export-stats",
-        stats.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.code() != Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    export_stats(&dsn, &stats);
     let text = std::fs::read_to_string(&stats).expect("the stats file is written");
     assert!(
         !text.contains("s3cret"),
@@ -185,4 +190,41 @@ fn size_options_are_refused_on_rules_size_does_not_change() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not a size-aware rule"), "{stderr}");
+}
+
+#[test]
+fn a_table_under_an_exclusive_lock_is_listed_not_waited_for() {
+    let cluster = start_cluster();
+    sized_database(&cluster, "lockedsizes");
+    let runtime = support::runtime();
+    let holder = runtime.block_on(async {
+        let client = setup_client(&cluster, "lockedsizes").await;
+        client
+            .batch_execute("BEGIN; LOCK TABLE flags IN ACCESS EXCLUSIVE MODE;")
+            .await
+            .unwrap();
+        client
+    });
+    let dir = support::temp_with(&[("migration.sql", MIGRATION.as_bytes())]);
+    let stats = dir.path().join("stats.json");
+    let dsn = support::dsn(&cluster, "lockedsizes");
+    export_stats(&dsn, &stats);
+    runtime.block_on(holder.batch_execute("COMMIT")).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+    assert_eq!(
+        file["locked"],
+        serde_json::json!(["public.flags"]),
+        "{file}"
+    );
+    let (_, report) = lint_json(dir.path(), &["--no-config", "--stats", "stats.json"]);
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("under an ACCESS EXCLUSIVE lock when read: public.flags"),
+        "{notes}"
+    );
+    // flags has no size: its finding keeps the rule's severity and gets no size evidence
+    let flags = on(&report, "alter-column-type-rewrite", "public.flags");
+    assert_eq!(flags["severity"], "error");
+    assert!(flags["evidence"]["rows"].is_null(), "{flags}");
 }
