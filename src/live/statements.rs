@@ -3,6 +3,12 @@
 //! at an older version after an upgrade).
 
 use super::{Read, Reader, Skipped};
+use crate::analysis::{self, Analyzer, Mode, Origin};
+use crate::config::Settings;
+use crate::diagnostic::{QueryStat, Report};
+use crate::rules::{self, Category, Finding};
+use crate::source::discover::{self, DiscoverOptions, Framework};
+use crate::source::{SourceFile, Span};
 
 /// One normalized statement of this database, as pg_stat_statements counts it.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,10 +191,10 @@ impl Statements {
     }
 
     /// The `queries` array of the report.
-    pub fn query_stats(&self) -> Vec<crate::diagnostic::QueryStat> {
+    pub fn query_stats(&self) -> Vec<QueryStat> {
         self.entries
             .iter()
-            .map(|e| crate::diagnostic::QueryStat {
+            .map(|e| QueryStat {
                 id: e.queryid.to_string(),
                 query: e.query.clone(),
                 example: None,
@@ -255,11 +261,7 @@ fn hidden_literals(query: &str) -> impl Iterator<Item = &'static str> + '_ {
 
 /// The statements part of a live report: the query rules' findings, `queries` and notes, or
 /// why pg_stat_statements could not be read.
-pub fn add_to_report(
-    report: &mut crate::diagnostic::Report,
-    snapshot: &super::Snapshot,
-    settings: &crate::config::Settings,
-) {
+pub fn add_to_report(report: &mut Report, snapshot: &super::Snapshot, settings: &Settings) {
     let tables = snapshot.sizes.as_ref().map_or(&[][..], |s| &s.tables);
     match &snapshot.statements {
         Ok(statements) => report_into(report, statements, tables, settings),
@@ -270,15 +272,11 @@ pub fn add_to_report(
 /// Runs the query rules on every entry (one query "file" each, checked against the live
 /// schema replayed from `tables`), and fills the report's `queries`, findings and notes.
 pub fn report_into(
-    report: &mut crate::diagnostic::Report,
+    report: &mut Report,
     statements: &Statements,
     tables: &[super::sizes::TableSize],
-    settings: &crate::config::Settings,
+    settings: &Settings,
 ) {
-    use crate::analysis::{self, Analyzer, Mode, Origin};
-    use crate::source::SourceFile;
-    use crate::source::discover::{self, DiscoverOptions, Framework};
-
     let options = DiscoverOptions {
         framework: Some(Framework::Plain),
         ..DiscoverOptions::default()
@@ -298,7 +296,7 @@ pub fn report_into(
         ),
         Origin::Existing,
     );
-    let rules = crate::rules::for_mode(Mode::Queries);
+    let rules = rules::for_mode(Mode::Queries);
     let rule_settings = settings.rule_settings();
     let enabled = settings.enabled_rules();
     let mut findings = Vec::new();
@@ -317,14 +315,14 @@ pub fn report_into(
             ),
             Origin::Created { file: index },
         );
-        for finding in crate::rules::check_file(&file, &rules, &rule_settings, &analyzer.catalog) {
+        for finding in rules::check_file(&file, &rules, &rule_settings, &analyzer.catalog) {
             // a query pg_stat_statements cut or pgrisk cannot read is not the application's fault
-            if finding.rule.category == crate::rules::Category::Meta {
+            if finding.rule.category == Category::Meta {
                 continue;
             }
             findings.push(
-                crate::rules::Finding {
-                    span: crate::source::Span::new(0, 0),
+                Finding {
+                    span: Span::new(0, 0),
                     ..finding
                 }
                 .object(&name)
