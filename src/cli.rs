@@ -74,6 +74,13 @@ pub struct LintArgs {
     /// Print the safe fixes as a unified diff and write nothing (implies --fix)
     #[arg(long, visible_alias = "dry-run")]
     pub diff_only: bool,
+    /// Table sizes from `pgrisk live --export-stats`: findings on large tables stay errors with
+    /// an estimated lock duration, on small ones they drop to info
+    #[arg(long, value_name = "FILE", conflicts_with = "dsn")]
+    pub stats: Option<PathBuf>,
+    // --dsn: sizes read live (read-only), and who holds a lock the migration would wait for
+    #[command(flatten)]
+    pub connection: ConnectArgs,
     #[command(flatten)]
     pub shared: SharedArgs,
 }

@@ -223,19 +223,20 @@ impl Settings {
             ("idempotency-key-missing", "key-columns") => options.idempotency_key_columns = list()?,
             ("backfill-rewrites-history", "money-columns") => options.money_columns = list()?,
             (_, "small-table-rows" | "large-table-rows") => {
-                return Err(
-                    "not supported yet: table sizes come with `pgrisk live --export-stats`".into(),
-                );
+                if crate::diagnostic::size::operation_of(rule).is_none() {
+                    return Err(
+                        "not a size-aware rule (the list: README, \"Size awareness\")".into(),
+                    );
+                }
+                options
+                    .thresholds
+                    .insert(format!("{rule}.{key}"), number(value)?);
             }
             _ => match crate::rules::database::threshold(rule, key) {
                 Some(threshold) => {
-                    let number = value
-                        .as_float()
-                        .or_else(|| value.as_integer().map(|i| i as f64))
-                        .ok_or_else(|| "expected a number".to_owned())?;
                     options
                         .thresholds
-                        .insert(format!("{rule}.{}", threshold.key), number);
+                        .insert(format!("{rule}.{}", threshold.key), number(value)?);
                 }
                 None => return Err("unknown option for this rule".into()),
             },
@@ -320,6 +321,14 @@ impl Settings {
             .copied()
             .unwrap_or(rule.severity)
     }
+}
+
+/// A numeric option value (TOML integer or float).
+fn number(value: &toml::Value) -> Result<f64, String> {
+    value
+        .as_float()
+        .or_else(|| value.as_integer().map(|i| i as f64))
+        .ok_or_else(|| "expected a number".to_owned())
 }
 
 pub fn split_list(v: &str) -> Vec<String> {

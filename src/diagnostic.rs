@@ -1,6 +1,8 @@
 //! Stage 5: findings → a report. Applies suppressions (and reports unused ones), sets
 //! severities from the configuration, turns byte spans into 1-based positions and sorts.
 
+pub mod size;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;

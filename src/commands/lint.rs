@@ -9,9 +9,16 @@ use crate::analysis::{self, Analyzer, Mode, Origin, Prepared};
 use crate::cli::{LintArgs, SharedArgs};
 use crate::config::{self, Settings};
 use crate::diagnostic::Report;
+use crate::diagnostic::size;
 use crate::error::Error;
+use crate::live;
+use crate::live::locks::{self, Preflight};
+use crate::live::sizes::TableSize;
+use crate::live::stats_file::{self, StatsFile};
+use crate::pg::connect;
 use crate::render;
 use crate::rules;
+use crate::rules::migration::migration_would_wait;
 use crate::source::SourceFile;
 use crate::source::discover::{self, MigrationFile};
 
@@ -31,12 +38,127 @@ pub fn run(args: LintArgs) -> Result<ExitCode, Error> {
         };
         return super::fix::run(context, discovered, how, &settings, &args.shared);
     }
+    let live = read_live(&args, &settings)?;
     check_and_render(
         context,
         discovered,
         Mode::Migrations,
         &settings,
         &args.shared,
+        live.as_ref(),
+    )
+}
+
+/// What `--stats FILE` or `--dsn` tell about the database the migrations will run on.
+pub struct Live {
+    /// Where the facts come from, for the schema file's name.
+    source: String,
+    tables: Vec<TableSize>,
+    /// `--dsn` only: the locks held now and the application's query families.
+    preflight: Option<Preflight>,
+    notes: Vec<String>,
+}
+
+impl Live {
+    /// The tables as schema DDL, replayed before the migrations as the existing database.
+    fn schema_file(&self) -> MigrationFile {
+        let options = discover::DiscoverOptions {
+            framework: Some(discover::Framework::Plain),
+            ..discover::DiscoverOptions::default()
+        };
+        discover::from_text(
+            format!("<{}>", self.source).into(),
+            stats_file::schema_ddl(&self.tables),
+            &options,
+        )
+    }
+
+    /// Size evidence and severities (RULES.md "Size awareness"), and the notes.
+    fn apply(&self, report: &mut Report, settings: &Settings) {
+        let thresholds = &settings.rule_options.thresholds;
+        size::apply(report, &self.tables, &settings.search_path, thresholds);
+        report.notes.extend(self.notes.iter().cloned());
+    }
+}
+
+fn read_live(args: &LintArgs, settings: &Settings) -> Result<Option<Live>, Error> {
+    if let Some(path) = &args.stats {
+        let file = StatsFile::read(path).map_err(Error::Usage)?;
+        let mut notes = vec![format!(
+            "table sizes of database `{}` captured at {} (--stats {})",
+            file.database,
+            file.captured_at,
+            path.display()
+        )];
+        if !file.locked.is_empty() {
+            notes.push(locked_note(&file.locked));
+        }
+        return Ok(Some(Live {
+            source: format!("stats {}", path.display()),
+            tables: file.tables,
+            preflight: None,
+            notes,
+        }));
+    }
+    let Some(dsn) = &args.connection.dsn else {
+        return Ok(None);
+    };
+    let session = args.connection.read_only_session();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Output)?;
+    runtime.block_on(async {
+        let (client, target) = connect::open(Some(dsn), &session).await?;
+        let server = live::preflight::read(&client, session.statement_timeout).await?;
+        let reader = live::Reader::new(&client, &server, session.statement_timeout);
+        let mut notes = Vec::new();
+        let tables = match live::sizes::read(&reader).await {
+            Ok(sizes) => {
+                if !sizes.locked.is_empty() {
+                    notes.push(locked_note(&sizes.locked));
+                }
+                sizes.tables
+            }
+            Err(skipped) => {
+                notes.push(format!("table sizes not read: {}", skipped.reason));
+                Vec::new()
+            }
+        };
+        let search_path = settings.search_path.clone();
+        let preflight =
+            match locks::preflight(&reader, tables.clone(), search_path).await {
+                Ok(preflight) => {
+                    notes.extend(preflight.families_skipped.iter().map(|r| {
+                        format!("migration-would-wait: no queued queries estimated: {r}")
+                    }));
+                    Some(preflight)
+                }
+                Err(skipped) => {
+                    notes.push(format!("migration-would-wait skipped: {}", skipped.reason));
+                    None
+                }
+            };
+        notes.insert(
+            0,
+            format!(
+                "table sizes and locks read from {target} (PostgreSQL {})",
+                server.version
+            ),
+        );
+        Ok(Some(Live {
+            source: target,
+            tables,
+            preflight,
+            notes,
+        }))
+    })
+}
+
+fn locked_note(tables: &[String]) -> String {
+    format!(
+        "sizes unknown, under an ACCESS EXCLUSIVE lock when read: {}",
+        tables.join(", ")
     )
 }
 
@@ -48,15 +170,29 @@ pub fn check_and_render(
     mode: Mode,
     settings: &Settings,
     shared: &SharedArgs,
+    live: Option<&Live>,
 ) -> Result<ExitCode, Error> {
     report_inputs(&discovered);
+    let mut context = context;
+    if let Some(live) = live {
+        context.insert(0, live.schema_file());
+    }
     let input = Input {
         context,
         files: discovered.files,
         mode,
         parse_all: shared.verbose,
     };
-    let mut report = check_files(input, settings);
+    let preflight = live.and_then(|l| l.preflight.as_ref()).filter(|_| {
+        let name = migration_would_wait::RULE.name;
+        settings.enabled_rules().iter().any(|r| r.name == name)
+    });
+    let mut report = check_files_with(input, settings, &|file| {
+        preflight.map_or_else(Vec::new, |p| migration_would_wait::check(file, p))
+    });
+    if let Some(live) = live {
+        live.apply(&mut report, settings);
+    }
     report.input_errors = discovered.errors.iter().map(|e| e.to_string()).collect();
     render_outcome(
         &report,
@@ -122,6 +258,16 @@ pub struct Input {
 /// Files are split, read and parsed on all cores and folded in order (catalog, state) as
 /// they arrive; rules run once the whole set is known.
 pub fn check_files(input: Input, settings: &Settings) -> Report {
+    check_files_with(input, settings, &|_| Vec::new())
+}
+
+/// [`check_files`] with `extra` findings per file, from checks that need more than the files
+/// (the `--dsn` preflight); they go through suppressions like every rule's.
+pub fn check_files_with(
+    input: Input,
+    settings: &Settings,
+    extra: &(dyn Fn(&analysis::AnalyzedFile) -> Vec<rules::Finding> + Sync),
+) -> Report {
     let Input {
         context,
         files,
@@ -212,8 +358,11 @@ pub fn check_files(input: Input, settings: &Settings) -> Report {
     // rules only read the analysed files and the final catalog: check files on all cores
     let rule_set = rules::for_mode(mode);
     let catalog = &analyzer.catalog;
-    let check =
-        |file: &analysis::AnalyzedFile| rules::check_file(file, &rule_set, &rule_settings, catalog);
+    let check = |file: &analysis::AnalyzedFile| {
+        let mut findings = rules::check_file(file, &rule_set, &rule_settings, catalog);
+        findings.extend(extra(file));
+        findings
+    };
     let chunk = analyzed.len().div_ceil(workers.max(1)).max(1);
     let findings: Vec<Vec<rules::Finding>> = std::thread::scope(|scope| {
         let handles: Vec<_> = analyzed

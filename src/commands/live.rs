@@ -43,6 +43,11 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
         ..Report::default()
     };
     report.add_database(findings, &settings);
+    // pg_stat_statements through the query rules; --export-stats (live::statements, stats_file)
+    live::statements::add_to_report(&mut report, &snapshot, &settings);
+    if let Some(path) = &args.export_stats {
+        live::stats_file::export(&snapshot, path).map_err(Error::Usage)?;
+    }
     report.finish();
     // charts for --format html, from what the audit read (connections: see live::charts)
     report.charts = live::charts::build(

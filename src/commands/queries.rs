@@ -17,5 +17,12 @@ pub fn run(args: QueriesArgs) -> Result<ExitCode, Error> {
     };
     let (context, discovered) =
         super::read_inputs(&args.paths, &args.shared, &options, Mode::Queries)?;
-    check_and_render(context, discovered, Mode::Queries, &settings, &args.shared)
+    check_and_render(
+        context,
+        discovered,
+        Mode::Queries,
+        &settings,
+        &args.shared,
+        None,
+    )
 }

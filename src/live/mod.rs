@@ -9,9 +9,11 @@
 pub mod activity;
 pub mod catalog;
 pub mod charts;
+pub mod locks;
 pub mod preflight;
 pub mod sizes;
 pub mod statements;
+pub mod stats_file;
 
 use std::time::Duration;
 

@@ -171,6 +171,9 @@ pub enum Check {
     Diagnostic,
     /// Judges a running database: its check is its row in `database::CHECKS`.
     Live,
+    /// Judges a migration against the live server's locks (`lint --dsn` only): run by the
+    /// lint command with what it read, so it has no static examples.
+    Preflight,
 }
 
 pub struct Rule {
@@ -365,6 +368,7 @@ pub static ALL: &[&Rule] = &[
     &migration::lock_held_across_statements::RULE,
     &migration::lock_without_timeout::RULE,
     &migration::migration_not_rerunnable::RULE,
+    &migration::migration_would_wait::RULE,
     &query::non_sargable_predicate::RULE,
     &query::not_in_subquery::RULE,
     &query::offset_pagination::RULE,
@@ -439,7 +443,7 @@ pub fn check_file(
                 settings,
                 catalog,
             })),
-            Check::Diagnostic | Check::Live => {}
+            Check::Diagnostic | Check::Live | Check::Preflight => {}
         }
     }
     findings

@@ -9,7 +9,10 @@ use crate::support;
 
 mod connect;
 mod fixtures;
+mod preflight;
+mod size_aware;
 mod smoke;
+mod statements;
 
 /// A cluster as the live tests want it: pg_stat_statements loaded, every statement logged
 /// with its application name (to prove pgrisk writes nothing).

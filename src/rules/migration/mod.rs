@@ -29,6 +29,7 @@ pub mod json_column;
 pub mod lock_held_across_statements;
 pub mod lock_without_timeout;
 pub mod migration_not_rerunnable;
+pub mod migration_would_wait;
 pub mod primary_key_not_null_scan;
 pub mod refresh_matview_blocking;
 pub mod reindex_blocking;
