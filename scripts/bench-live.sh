@@ -66,23 +66,39 @@ psql -d bench -At -c "SELECT count(*) FILTER (WHERE relkind = 'r'), count(*) FIL
   awk -F'|' -v s=$(($(date +%s) - created)) '{print "catalog: " $1 " tables, " $2 " indexes (" s " s to create)"}'
 
 dsn="host=$dir port=$PORT dbname=bench user=postgres"
-"$pgrisk" live --no-config --dsn "$dsn" --format json >/dev/null || true # warm the caches
+queries() {
+  psql -d bench -c "
+    SELECT calls, round(mean_exec_time::numeric, 1) AS mean_ms, round(max_exec_time::numeric, 1) AS max_ms,
+           rows / calls AS rows_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
+    FROM pg_stat_statements
+    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+      AND query <> 'SELECT pg_stat_statements_reset()'
+    ORDER BY max_exec_time DESC"
+}
+audit() { # label, extra arguments
+  local label=$1 start end code=0
+  shift
+  start=$(date +%s%N)
+  "$pgrisk" live --no-config --dsn "$dsn" --format json "$@" >"$dir/report.json" || code=$?
+  end=$(date +%s%N)
+  echo "$label: $(((end - start) / 1000000)) ms wall (exit $code)"
+}
+
+audit "warm-up" >/dev/null
 psql -d bench -c "SELECT pg_stat_statements_reset()" >/dev/null
 for ((run = 1; run <= RUNS; run++)); do
-  start=$(date +%s%N)
-  code=0
-  "$pgrisk" live --no-config --dsn "$dsn" --format json >"$dir/report.json" || code=$?
-  end=$(date +%s%N)
-  echo "audit $run: $(((end - start) / 1000000)) ms wall (exit $code)"
+  audit "audit $run"
 done
 echo "notes of the last audit (checks skipped and why):"
 jq -r '(.notes // [])[] | "  " + .' "$dir/report.json"
 jq -r '"findings: \(.diagnostics | length)"' "$dir/report.json"
-echo "server-side time per query over $RUNS audits (pg_stat_statements):"
-psql -d bench -c "
-  SELECT calls, round(mean_exec_time::numeric, 1) AS mean_ms, round(max_exec_time::numeric, 1) AS max_ms,
-         rows / calls AS rows_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
-  FROM pg_stat_statements
-  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
-    AND query <> 'SELECT pg_stat_statements_reset()'
-  ORDER BY max_exec_time DESC"
+echo "server-side time per completed query over $RUNS audits (pg_stat_statements):"
+queries
+# pg_stat_statements records only queries that completed; the log names the cancelled ones
+echo "queries cancelled by the 5 s statement_timeout (server log), with their count:"
+grep -A1 "canceling statement due to statement timeout" "$dir/server.log" | grep "STATEMENT:" |
+  sed 's/.*STATEMENT: *//' | cut -c1-90 | sort | uniq -c || echo "  none"
+echo "one audit with --statement-timeout 120000, to see what the cancelled queries cost:"
+psql -d bench -c "SELECT pg_stat_statements_reset()" >/dev/null
+audit "audit, 120 s timeout" --statement-timeout 120000
+queries

@@ -49,7 +49,8 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
         live::stats_file::export(&snapshot, path).map_err(Error::Usage)?;
     }
     report.finish();
-    // charts for --format html, from what the audit read (connections: see live::charts)
+    // charts for --format html: sizes from the snapshot, top queries from report.queries;
+    // the third argument takes the activity reader's (application, state, sessions) rows
     report.charts = live::charts::build(
         &snapshot,
         report.queries.as_deref().unwrap_or_default(),

@@ -21,7 +21,7 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false);
-    if let Some(target) = &report.target {
+    if let (Some(target), false) = (&report.target, options.quiet) {
         writeln!(out, "checked: {target}\n")?;
     }
     for d in &report.diagnostics {

@@ -184,19 +184,25 @@ struct LogicalLocation {
     kind: Option<&'static str>,
 }
 
-/// What the `object` of a database rule's finding is, for `logicalLocation.kind`. SARIF's
-/// own kinds are for code (`function`, `module`, …); none fits a table, and the spec allows
-/// other values when none applies. Rules not listed leave `kind` out.
-const OBJECT_KINDS: &[(&str, &str)] = &[
-    ("blocked-sessions", "session"),
-    ("constraint-not-validated", "constraint"),
+/// What a finding's object is, for `logicalLocation.kind`. SARIF's own kinds are for code
+/// (`function`, `module`, …) and none fits a table; the spec allows other values then.
+/// Objects that are not relations say what they are with a leading word (`pid 4242`).
+const NAMED_KINDS: &[(&str, &str)] = &[
+    ("cluster", "cluster"),
+    ("cron job ", "cronJob"),
+    ("database ", "database"),
+    ("pid ", "session"),
+    ("role ", "role"),
+    ("slot ", "replicationSlot"),
+    ("standby ", "standby"),
+    ("this standby", "standby"),
+];
+
+/// Rules whose schema-qualified object is a relation of a known kind, sorted by rule.
+const RELATION_KINDS: &[(&str, &str)] = &[
     ("dead-tuples", "table"),
     ("duplicate-index", "index"),
-    ("foreign-key-unindexed", "constraint"),
-    ("idle-in-transaction", "session"),
     ("invalid-index", "index"),
-    ("long-running-query", "session"),
-    ("replication-slot-inactive", "replicationSlot"),
     ("seq-scan-heavy", "table"),
     ("sequence-exhaustion", "sequence"),
     ("soft-delete-ghosts", "table"),
@@ -204,11 +210,22 @@ const OBJECT_KINDS: &[(&str, &str)] = &[
     ("unused-index", "index"),
 ];
 
-fn object_kind(rule: &str) -> Option<&'static str> {
-    OBJECT_KINDS
-        .binary_search_by(|(r, _)| r.cmp(&rule))
-        .ok()
-        .map(|i| OBJECT_KINDS[i].1)
+/// The kind of `object` in a finding of `rule`: by its leading word, by the rule, or
+/// `relation` for another schema-qualified name; `None` when nothing says.
+fn object_kind(rule: &str, object: &str) -> Option<&'static str> {
+    let named = NAMED_KINDS
+        .iter()
+        .find(|(prefix, _)| object.starts_with(prefix))
+        .map(|(_, kind)| *kind);
+    let by_rule = || {
+        RELATION_KINDS
+            .binary_search_by(|(r, _)| r.cmp(&rule))
+            .ok()
+            .map(|i| RELATION_KINDS[i].1)
+    };
+    named
+        .or_else(by_rule)
+        .or_else(|| object.contains('.').then_some("relation"))
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -321,7 +338,7 @@ fn result<'a>(report: &'a Report, d: &'a Diagnostic, fingerprint: String) -> Sar
                 .map(|o| LogicalLocation {
                     name: o.rsplit('.').next().unwrap_or(o).to_owned(),
                     fully_qualified_name: o.clone(),
-                    kind: object_kind(d.rule),
+                    kind: object_kind(d.rule, o),
                 })
                 .collect(),
         },
@@ -424,10 +441,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn object_kinds_are_sorted_for_binary_search() {
-        assert!(OBJECT_KINDS.windows(2).all(|w| w[0].0 < w[1].0));
-        assert_eq!(object_kind("unused-index"), Some("index"));
-        assert_eq!(object_kind("order-by-random"), None);
+    fn object_kinds_come_from_the_object_or_the_rule() {
+        assert!(RELATION_KINDS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(object_kind("unused-index", "public.a_idx"), Some("index"));
+        assert_eq!(object_kind("blocked-sessions", "pid 42"), Some("session"));
+        assert_eq!(
+            object_kind("blocked-sessions", "public.orders"),
+            Some("relation")
+        );
+        assert_eq!(
+            object_kind("replication-slot-inactive", "slot s1"),
+            Some("replicationSlot")
+        );
+        assert_eq!(object_kind("order-by-random", "orders"), None);
     }
 
     #[test]
