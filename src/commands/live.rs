@@ -24,7 +24,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
         }
     })?;
 
-    let (findings, notes) = rules::database::check(
+    let (findings, skipped) = rules::database::check(
         &snapshot,
         &settings.enabled_rules(),
         &settings.rule_settings(),
@@ -39,7 +39,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
                 ""
             }
         )),
-        notes,
+        notes: snapshot.notes().into_iter().chain(skipped).collect(),
         ..Report::default()
     };
     report.add_database(findings, &settings);

@@ -50,6 +50,37 @@ pub struct Snapshot {
     pub statements: Read<statements::Statements>,
 }
 
+impl Snapshot {
+    /// What a reader of the report must know first: what the role or the node limits, and the
+    /// readers that could not read (the checks that need them are skipped). pg_stat_statements
+    /// gives its own notes with its findings.
+    pub fn notes(&self) -> Vec<String> {
+        let server = &self.server;
+        let mut notes = Vec::new();
+        if !server.sees_all_stats() {
+            notes.push(format!(
+                "role `{}` has neither pg_monitor nor pg_read_all_stats: other roles' sessions \
+                 and statements are hidden from the checks",
+                server.user
+            ));
+        }
+        if server.in_recovery {
+            notes.push(
+                "a standby: usage counters (index and sequential scans, pg_stat_statements) \
+                 count this node's queries only"
+                    .into(),
+            );
+        }
+        let failed = [
+            self.sizes.as_ref().err(),
+            self.activity.as_ref().err(),
+            self.catalog.as_ref().err(),
+        ];
+        notes.extend(failed.into_iter().flatten().map(|s| s.reason.clone()));
+        notes
+    }
+}
+
 /// The audit cannot go on: the preflight failed or the connection was lost.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -75,7 +75,6 @@ WITH rel AS (
 )
 SELECT schema, name, kind, reltuples, locked,
   CASE WHEN NOT locked THEN pg_relation_size(oid) END,
-  CASE WHEN NOT locked THEN pg_indexes_size(oid) END,
   CASE WHEN NOT locked AND reltoastrelid <> 0 THEN pg_total_relation_size(reltoastrelid) END,
   (SELECT json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
                                      'not_null', a.attnotnull) ORDER BY a.attnum)
@@ -102,16 +101,18 @@ pub async fn read(reader: &Reader<'_>) -> Read<Sizes> {
                 .unwrap_or_else(|| "[]".into())
         };
         let reltuples: f64 = row.get(3);
+        let indexes: Vec<IndexSize> = parse_json("indexes", &json(8))?;
         sizes.tables.push(TableSize {
             schema,
             name,
             kind: row.get(2),
             rows: (reltuples >= 0.0).then_some(reltuples),
             table_bytes: row.get::<_, Option<i64>>(5).unwrap_or(0),
-            index_bytes: row.get::<_, Option<i64>>(6).unwrap_or(0),
-            toast_bytes: row.get::<_, Option<i64>>(7).unwrap_or(0),
-            columns: parse_json("columns", &json(8))?,
-            indexes: parse_json("indexes", &json(9))?,
+            // the sum of its indexes (pg_indexes_size would measure each index a second time)
+            index_bytes: indexes.iter().map(|i| i.bytes).sum(),
+            toast_bytes: row.get::<_, Option<i64>>(6).unwrap_or(0),
+            columns: parse_json("columns", &json(7))?,
+            indexes,
         });
     }
     Ok(sizes)
