@@ -41,11 +41,11 @@ const RESERVED: &[(u32, &str)] = &[
 /// How many entries of each breakdown the evidence shows.
 const TOP: usize = 10;
 
-fn reserved(server: &Server) -> f64 {
+fn reserved(server: &Server) -> u64 {
     RESERVED
         .iter()
         .filter(|(min, _)| server.version_num >= *min)
-        .filter_map(|(_, name)| server.setting_f64(name))
+        .filter_map(|(_, name)| server.setting(name)?.parse::<u64>().ok())
         .sum()
 }
 
@@ -66,14 +66,16 @@ fn top(keys: impl Iterator<Item = String>, label: &str) -> Vec<serde_json::Value
 pub fn check(cx: &DatabaseCx) -> Outcome {
     let activity = cx.snapshot.activity.as_ref().map_err(Clone::clone)?;
     let server = &cx.snapshot.server;
-    let max_connections = server
-        .setting_f64("max_connections")
+    let max_connections: u64 = server
+        .setting("max_connections")
+        .and_then(|v| v.parse().ok())
         .ok_or_else(|| crate::live::Skipped::new("max_connections is not readable"))?;
     let reserved = reserved(server);
-    let usable = (max_connections - reserved).max(1.0);
+    let usable = max_connections.saturating_sub(reserved).max(1);
     let clients: Vec<_> = activity.sessions.iter().filter(|s| s.is_client()).collect();
-    let used = clients.len() as f64;
-    if used < cx.threshold("max-fraction") * usable {
+    let used = clients.len() as u64;
+    let share = used as f64 / usable as f64;
+    if share < cx.threshold("max-fraction") {
         return Ok(Vec::new());
     }
     let app_name = |a: &str| {
@@ -93,7 +95,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
         Span::new(0, 0),
         format!(
             "{used} client connections of {usable} usable ({:.0} % of max_connections {max_connections} minus {reserved} reserved)",
-            100.0 * used / usable
+            100.0 * share
         ),
     )
     .object(format!("cluster (max_connections = {max_connections})"))
@@ -101,7 +103,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
     .evidence("max_connections", max_connections)
     .evidence("reserved_connections", reserved)
     .evidence("usable_connections", usable)
-    .evidence("used_fraction", (used / usable * 1000.0).round() / 1000.0)
+    .evidence("used_fraction", (share * 1000.0).round() / 1000.0)
     .evidence("by_application", by_application.clone())
     .evidence(
         "by_user",
@@ -128,8 +130,9 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
         );
     }
     let dominant = by_application.first().and_then(|top| {
-        let n = top["connections"].as_f64()?;
-        (n >= cx.threshold("dominant-fraction") * used).then(|| (top["application"].clone(), n))
+        let n = top["connections"].as_u64()?;
+        (n as f64 >= cx.threshold("dominant-fraction") * used as f64)
+            .then(|| (top["application"].clone(), n))
     });
     let idle = clients
         .iter()
@@ -139,14 +142,14 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
         Some((application, n)) => {
             finding = finding.evidence("dominant_application", application.clone());
             format!(
-                "{application} holds {n} of the {used} connections ({idle} of all connections are idle): \
+                "{application} holds {n} of the {used} connections ({idle} of the {used} are idle): \
                  cap its pool so that the sum over every instance stays below {usable} — \
                  pgbouncer `default_pool_size`/`max_client_conn`, or the app pool's max size, \
                  e.g. HikariCP `maximumPoolSize`, Rails `pool`, SQLAlchemy `pool_size`"
             )
         }
         None => format!(
-            "{idle} of the connections are idle: put a pooler (pgbouncer in transaction mode) \
+            "{idle} of the {used} connections are idle: put a pooler (pgbouncer in transaction mode) \
              in front, or lower each application's pool size; raising max_connections costs \
              memory per backend and needs a restart"
         ),

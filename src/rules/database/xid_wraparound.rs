@@ -51,7 +51,7 @@ fn finding(
             &RULE,
             Span::new(0, 0),
             format!(
-                "{what} {object}: {kind} age {age:.0} is {:.1} % of the 2^31 limit ({:.0} left before the server refuses writes)",
+                "{what} {object}: {kind} age {age:.0} is {:.3} % of the 2^31 limit ({:.0} left)",
                 100.0 * age / LIMIT,
                 LIMIT - age
             ),
