@@ -12,7 +12,8 @@
 //!   `-- cluster: standby` also runs the audit on a hot standby of it, made after the setup.
 //! - `-- setting: name = value` starts that cluster with the setting (implies `own`).
 //! - `-- config: <toml line>` lines form the pgrisk.toml of the audit (thresholds).
-//! - `-- wait: SECONDS` before the audit; `-- min-version: N` skips older servers.
+//! - `-- wait: SECONDS` before the audit; `-- min-version: N` skips older servers;
+//!   `-- requires: EXTENSION` skips servers whose installation lacks that extension.
 //! - `-- evidence: key, key` (bad only): a finding must carry these evidence keys.
 //!
 //! `PGRISK_LIVE_FIXTURE=rule[,rule]` runs only those rules' fixtures and prints their
@@ -37,6 +38,7 @@ struct Fixture {
     config: Vec<String>,
     wait: f64,
     min_version: u32,
+    requires: Vec<String>,
     evidence: Vec<String>,
 }
 
@@ -74,6 +76,7 @@ fn parse(text: &str) -> Fixture {
             Some(("config", toml)) => fixture.config.push(toml.to_owned()),
             Some(("wait", seconds)) => fixture.wait = seconds.trim().parse().expect("wait: N"),
             Some(("min-version", v)) => fixture.min_version = v.trim().parse().expect("N"),
+            Some(("requires", extension)) => fixture.requires.push(extension.trim().to_owned()),
             Some(("evidence", keys)) => fixture
                 .evidence
                 .extend(keys.split(',').map(|k| k.trim().to_owned())),
@@ -98,6 +101,10 @@ fn run_fixture(
     path: &Path,
 ) -> Option<Vec<serde_json::Value>> {
     let fixture = parse(&std::fs::read_to_string(path).expect("fixture"));
+    if !fixture.requires.iter().all(|e| available(shared, e)) {
+        eprintln!("{rule} {kind}: skipped, needs {:?}", fixture.requires);
+        return None;
+    }
     let own = fixture
         .own_cluster
         .then(|| start_cluster_with(fixture.settings.clone()));
@@ -202,6 +209,20 @@ fn run_fixture(
         }
     }
     Some(found)
+}
+
+/// Whether the server installation has `extension` (before a cluster preloads it).
+fn available(cluster: &Cluster, extension: &str) -> bool {
+    support::runtime().block_on(async {
+        let client = setup_client(cluster, "postgres").await;
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = $1",
+                &[&extension],
+            )
+            .await
+            .is_ok_and(|r| r.get::<_, i64>(0) == 1)
+    })
 }
 
 /// Waits until the standby has replayed the fixture's database (it appears in pg_database).
