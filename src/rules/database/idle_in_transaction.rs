@@ -1,9 +1,8 @@
 //! Sessions left idle inside an open transaction.
 
-use super::{DatabaseCx, Outcome, Threshold};
+use super::{DatabaseCx, Outcome, Threshold, session_finding};
 use crate::live::activity::{round, with_visible_sessions};
-use crate::rules::{Category, Check, Finding, Rule, Severity};
-use crate::source::Span;
+use crate::rules::{Category, Check, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     name: "idle-in-transaction",
@@ -49,10 +48,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
             message.push_str(&format!(", holding {} lock(s)", locks.len()));
         }
         findings.push(
-            Finding::new(&RULE, Span::new(0, 0), message)
-                .object(format!("pid {}", s.pid))
-                .evidence("session", s.evidence())
-                .evidence("pid", s.pid)
+            session_finding(&RULE, s, message)
                 .evidence("idle_seconds", round(idle))
                 .evidence("transaction_seconds", s.transaction_seconds.map(round))
                 .evidence("xmin_age", s.xmin_age)

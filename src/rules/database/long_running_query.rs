@@ -1,9 +1,8 @@
 //! Statements that have been running for long.
 
-use super::{DatabaseCx, Outcome, Threshold};
+use super::{DatabaseCx, Outcome, Threshold, session_finding};
 use crate::live::activity::{round, with_visible_sessions};
-use crate::rules::{Category, Check, Finding, Rule, Severity};
-use crate::source::Span;
+use crate::rules::{Category, Check, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     name: "long-running-query",
@@ -33,17 +32,14 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
     let findings = activity
         .running_at_least(cx.threshold("min-seconds"))
         .map(|(s, seconds)| {
-            Finding::new(
+            session_finding(
                 &RULE,
-                Span::new(0, 0),
+                s,
                 format!(
                     "pid {} has been running one statement for {seconds:.0} s",
                     s.pid
                 ),
             )
-            .object(format!("pid {}", s.pid))
-            .evidence("session", s.evidence())
-            .evidence("pid", s.pid)
             .evidence("query_seconds", round(seconds))
             .evidence("xmin_age", s.xmin_age)
             .evidence("wait_event", s.wait_event.clone())

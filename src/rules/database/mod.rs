@@ -53,6 +53,18 @@ impl DatabaseCx<'_> {
     }
 }
 
+/// A finding about one session: its pid as the object, who it is and what it runs as evidence.
+pub fn session_finding(
+    rule: &'static Rule,
+    session: &crate::live::activity::Session,
+    message: String,
+) -> Finding {
+    Finding::new(rule, crate::source::Span::new(0, 0), message)
+        .object(format!("pid {}", session.pid))
+        .evidence("session", session.evidence())
+        .evidence("pid", session.pid)
+}
+
 /// What a live check concludes: findings, or why it could not look.
 pub type Outcome = Result<Vec<Finding>, Skipped>;
 

@@ -1,6 +1,6 @@
 //! On a hot standby: long reads and the recovery conflicts that cancel them.
 
-use super::{DatabaseCx, Outcome, Threshold};
+use super::{DatabaseCx, Outcome, Threshold, session_finding};
 use crate::live::activity::{round, with_visible_sessions};
 use crate::rules::{Category, Check, Finding, Rule, Severity};
 use crate::source::Span;
@@ -48,16 +48,14 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
     let mut findings: Vec<Finding> = activity
         .running_at_least(cx.threshold("min-seconds"))
         .map(|(s, seconds)| {
-            Finding::new(
+            session_finding(
                 &RULE,
-                Span::new(0, 0),
+                s,
                 format!(
                     "pid {} has been querying this standby for {seconds:.0} s: {consequence}",
                     s.pid
                 ),
             )
-            .object(format!("pid {}", s.pid))
-            .evidence("session", s.evidence())
             .evidence("query_seconds", round(seconds))
             .evidence("query", s.query_excerpt(500))
             .evidence("hot_standby_feedback", feedback.clone())
