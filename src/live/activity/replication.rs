@@ -140,3 +140,28 @@ pub async fn slots(reader: &Reader<'_>) -> Read<Vec<Slot>> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::StandbyReceiver;
+
+    fn standby(behind: Option<f64>, age: Option<f64>) -> StandbyReceiver {
+        StandbyReceiver {
+            receive_lsn: None,
+            replay_lsn: None,
+            replay_behind_bytes: behind,
+            last_replay_age_seconds: age,
+            replay_paused: false,
+        }
+    }
+
+    #[test]
+    fn an_idle_primary_is_no_lag_and_waiting_wal_is() {
+        // nothing received waits for replay: an old last commit is an idle primary
+        assert_eq!(standby(Some(0.0), Some(600.0)).lag_seconds(), 0.0);
+        assert_eq!(standby(Some(4096.0), Some(12.5)).lag_seconds(), 12.5);
+        // never replayed a commit, or not streaming: nothing to measure
+        assert_eq!(standby(Some(4096.0), None).lag_seconds(), 0.0);
+        assert_eq!(standby(None, Some(30.0)).lag_seconds(), 0.0);
+    }
+}

@@ -157,3 +157,48 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
     }
     Ok(findings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::heads;
+    use crate::live::Skipped;
+    use crate::live::activity::{Activity, Session};
+
+    fn skipped<T>() -> crate::live::Read<T> {
+        Err(Skipped::new("not read in this test"))
+    }
+
+    fn activity(sessions: &[(i32, &[i32])]) -> Activity {
+        Activity {
+            sessions: sessions
+                .iter()
+                .map(|(pid, by)| Session {
+                    pid: *pid,
+                    blocked_by: by.to_vec(),
+                    ..Session::default()
+                })
+                .collect(),
+            locks: Vec::new(),
+            connections_by_app_state: Vec::new(),
+            databases: skipped(),
+            tables: skipped(),
+            database_stats: skipped(),
+            cache: skipped(),
+            replication: skipped(),
+            slots: skipped(),
+            timeouts: skipped(),
+            cron_jobs: skipped(),
+        }
+    }
+
+    #[test]
+    fn the_head_of_a_chain_is_the_blocker_that_waits_for_nobody() {
+        // 1 holds the lock; 2 waits for it; 3 waits behind both (as pg_blocking_pids says)
+        let chain = activity(&[(1, &[]), (2, &[1]), (3, &[2, 1])]);
+        assert_eq!(heads(&chain, 2), (vec![1], 0));
+        assert_eq!(heads(&chain, 3), (vec![1], 1));
+        // a deadlock cycle has no head
+        let cycle = activity(&[(4, &[5]), (5, &[4])]);
+        assert_eq!(heads(&cycle, 4).0, Vec::<i32>::new());
+    }
+}
