@@ -2,6 +2,7 @@
 # The test command: installs what the tests drive as real programs, when missing, then runs
 # `cargo test`. Idempotent; arguments go to cargo test (e.g. `scripts/test.sh lsp`).
 #   PostgreSQL server  (Debian postgresql)      disposable clusters for trace, fix and live tests
+#   pg_cron            (Debian postgresql-N-cron)   the vacuum-whole-database-scheduled fixture
 #   pre-commit         (PyPI, target/test-tools/venv)   the pre-commit hook
 #   Neovim             (Debian neovim)          the LSP client
 #   SARIF validator    (npm @microsoft/sarif-multitool, target/test-tools/npm)
@@ -34,6 +35,13 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   echo "installing PostgreSQL server packages"
   apt_install postgresql
 fi
+for bin in /usr/lib/postgresql/*/bin; do
+  major=$(basename "$(dirname "$bin")")
+  if [ ! -f "/usr/share/postgresql/$major/extension/pg_cron.control" ]; then
+    echo "installing pg_cron for PostgreSQL $major"
+    apt_install "postgresql-$major-cron"
+  fi
+done
 if ! command -v nvim >/dev/null 2>&1; then
   echo "installing Neovim (the LSP tests' client)"
   apt_install neovim

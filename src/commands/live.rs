@@ -49,12 +49,16 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
         live::stats_file::export(&snapshot, path).map_err(Error::Usage)?;
     }
     report.finish();
-    // charts for --format html: sizes from the snapshot, top queries from report.queries;
-    // the third argument takes the activity reader's (application, state, sessions) rows
+    // charts for --format html: sizes from the snapshot, top queries from report.queries,
+    // sessions by application and state from the activity reader
+    let connections = snapshot
+        .activity
+        .as_ref()
+        .map_or(&[][..], |a| &a.connections_by_app_state);
     report.charts = live::charts::build(
         &snapshot,
         report.queries.as_deref().unwrap_or_default(),
-        &[],
+        connections,
     );
     super::lint::render_outcome(
         &report,

@@ -165,6 +165,8 @@ impl Cluster {
                 "-R",
                 "-X",
                 "stream",
+                // an immediate checkpoint: the default spread one waits minutes on an idle server
+                "--checkpoint=fast",
                 "--no-sync",
             ]);
         })?;

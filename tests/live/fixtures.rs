@@ -5,14 +5,19 @@
 //! A fixture is SQL run on a fresh database, with directives in comments:
 //! - `-- session: NAME` starts a section run on a connection of its own that stays open until
 //!   the audit is over (an open `BEGIN` leaves it idle in transaction); `-- session: NAME
-//!   nowait` does not wait for it to finish (a statement that blocks on a lock).
+//!   nowait` does not wait for it to finish (a statement that blocks on a lock); `-- session:
+//!   NAME standby` runs it on the hot standby (with `-- cluster: standby`).
 //!   Text before the first session runs first, on a setup connection that is then closed.
 //! - `-- cluster: own` gives the fixture a cluster of its own (for cluster-wide state),
 //!   `-- cluster: standby` also runs the audit on a hot standby of it, made after the setup.
 //! - `-- setting: name = value` starts that cluster with the setting (implies `own`).
 //! - `-- config: <toml line>` lines form the pgrisk.toml of the audit (thresholds).
-//! - `-- wait: SECONDS` before the audit; `-- min-version: N` skips older servers.
+//! - `-- wait: SECONDS` before the audit; `-- min-version: N` skips older servers;
+//!   `-- requires: EXTENSION` skips servers whose installation lacks that extension.
 //! - `-- evidence: key, key` (bad only): a finding must carry these evidence keys.
+//!
+//! `PGRISK_LIVE_FIXTURE=rule[,rule]` runs only those rules' fixtures and prints their
+//! findings (while writing one, and for the examples of its doc).
 
 use std::path::Path;
 use std::time::Duration;
@@ -25,13 +30,15 @@ use super::*;
 #[derive(Debug, Default)]
 struct Fixture {
     setup: String,
-    sessions: Vec<(String, bool, String)>,
+    /// (name, nowait, on the standby, SQL)
+    sessions: Vec<(String, bool, bool, String)>,
     own_cluster: bool,
     standby: bool,
     settings: ClusterOptions,
     config: Vec<String>,
     wait: f64,
     min_version: u32,
+    requires: Vec<String>,
     evidence: Vec<String>,
 }
 
@@ -47,8 +54,12 @@ fn parse(text: &str) -> Fixture {
             Some(("session", spec)) => {
                 let mut words = spec.split_whitespace();
                 let name = words.next().unwrap_or("session").to_owned();
-                let nowait = words.any(|w| w == "nowait");
-                fixture.sessions.push((name, nowait, String::new()));
+                let flags: Vec<&str> = words.collect();
+                let nowait = flags.contains(&"nowait");
+                let on_standby = flags.contains(&"standby");
+                fixture
+                    .sessions
+                    .push((name, nowait, on_standby, String::new()));
                 current = Some(fixture.sessions.len() - 1);
             }
             Some(("cluster", "own")) => fixture.own_cluster = true,
@@ -65,12 +76,13 @@ fn parse(text: &str) -> Fixture {
             Some(("config", toml)) => fixture.config.push(toml.to_owned()),
             Some(("wait", seconds)) => fixture.wait = seconds.trim().parse().expect("wait: N"),
             Some(("min-version", v)) => fixture.min_version = v.trim().parse().expect("N"),
+            Some(("requires", extension)) => fixture.requires.push(extension.trim().to_owned()),
             Some(("evidence", keys)) => fixture
                 .evidence
                 .extend(keys.split(',').map(|k| k.trim().to_owned())),
             _ => {
                 let section = match current {
-                    Some(i) => &mut fixture.sessions[i].2,
+                    Some(i) => &mut fixture.sessions[i].3,
                     None => &mut fixture.setup,
                 };
                 section.push_str(line);
@@ -89,6 +101,10 @@ fn run_fixture(
     path: &Path,
 ) -> Option<Vec<serde_json::Value>> {
     let fixture = parse(&std::fs::read_to_string(path).expect("fixture"));
+    if !fixture.requires.iter().all(|e| available(shared, e)) {
+        eprintln!("{rule} {kind}: skipped, needs {:?}", fixture.requires);
+        return None;
+    }
     let own = fixture
         .own_cluster
         .then(|| start_cluster_with(fixture.settings.clone()));
@@ -106,9 +122,23 @@ fn run_fixture(
         .enable_all()
         .build()
         .expect("runtime");
+    let standby = fixture.standby.then(|| {
+        let standby = primary
+            .start_standby(&ClusterOptions::default())
+            .expect("standby");
+        wait_for_replay(primary, &standby, &database);
+        standby
+    });
     let mut clients = Vec::new();
-    for (name, nowait, sql) in &fixture.sessions {
-        let client = runtime.block_on(setup_client(primary, &database));
+    for (name, nowait, on_standby, sql) in &fixture.sessions {
+        let target = match (&standby, on_standby) {
+            (Some(standby), true) => standby,
+            (None, true) => {
+                panic!("{rule} {kind}: session {name} on a standby needs `-- cluster: standby`")
+            }
+            _ => primary,
+        };
+        let client = runtime.block_on(setup_client(target, &database));
         let client = std::sync::Arc::new(client);
         let running = {
             let client = client.clone();
@@ -128,13 +158,6 @@ fn run_fixture(
         }
         clients.push(client);
     }
-    let standby = fixture.standby.then(|| {
-        let standby = primary
-            .start_standby(&ClusterOptions::default())
-            .expect("standby");
-        wait_for_replay(primary, &standby, &database);
-        standby
-    });
     std::thread::sleep(Duration::from_secs_f64(fixture.wait));
     let config = tempfile::NamedTempFile::new().expect("config file");
     std::fs::write(config.path(), fixture.config.join("\n")).expect("write config");
@@ -171,6 +194,12 @@ fn run_fixture(
         );
     }
     let found: Vec<serde_json::Value> = findings(&report, rule).into_iter().cloned().collect();
+    if std::env::var_os("PGRISK_LIVE_FIXTURE").is_some() {
+        eprintln!(
+            "{rule} {kind}: {}",
+            serde_json::to_string_pretty(&found).unwrap_or_default()
+        );
+    }
     if kind == "bad" {
         for key in &fixture.evidence {
             assert!(
@@ -182,8 +211,22 @@ fn run_fixture(
     Some(found)
 }
 
+/// Whether the server installation has `extension` (before a cluster preloads it).
+fn available(cluster: &Cluster, extension: &str) -> bool {
+    support::runtime().block_on(async {
+        let client = setup_client(cluster, "postgres").await;
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = $1",
+                &[&extension],
+            )
+            .await
+            .is_ok_and(|r| r.get::<_, i64>(0) == 1)
+    })
+}
+
 /// Waits until the standby has replayed the fixture's database (it appears in pg_database).
-fn wait_for_replay(primary: &Cluster, standby: &Cluster, database: &str) {
+pub fn wait_for_replay(primary: &Cluster, standby: &Cluster, database: &str) {
     psql(primary, "postgres", "SELECT pg_switch_wal()");
     let runtime = support::runtime();
     for _ in 0..100 {
@@ -210,7 +253,9 @@ fn wait_for_replay(primary: &Cluster, standby: &Cluster, database: &str) {
 fn live_fixtures_find_each_pathology_and_stay_silent_when_healthy() {
     let shared = start_cluster();
     let mut failures = Vec::new();
-    for check in CHECKS {
+    let only = std::env::var("PGRISK_LIVE_FIXTURE").unwrap_or_default();
+    let selected = |rule: &str| only.is_empty() || only.split(',').any(|r| r.trim() == rule);
+    for check in CHECKS.iter().filter(|c| selected(c.rule.name)) {
         let rule = check.rule.name;
         let dir = support::root().join("fixtures/live").join(rule);
         for kind in ["bad", "good"] {

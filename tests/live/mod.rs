@@ -7,6 +7,7 @@ use pgrisk::pg::cluster::{Cluster, ClusterOptions};
 
 use crate::support;
 
+mod activity;
 mod connect;
 mod fixtures;
 mod preflight;

@@ -17,7 +17,13 @@ fn a_fresh_database_is_audited_without_writing() {
         findings(&report, "invalid-index").is_empty(),
         "a fresh database has no invalid index: {report}"
     );
-    let log = server_log(&cluster);
+    assert_pgrisk_only_read(&cluster);
+}
+
+/// The server log (every statement logged with its application name) shows pgrisk sending
+/// reads only: SELECT, WITH, SHOW, and its READ ONLY transactions.
+pub fn assert_pgrisk_only_read(cluster: &Cluster) {
+    let log = server_log(cluster);
     // a record is its prefixed first line and the continuation lines of a multi-line statement
     let mut records: Vec<String> = Vec::new();
     for line in log.lines() {

@@ -4,6 +4,19 @@
 //! [`CHECKS`] is the one table of live checks: the database-only rules (whose `check` is
 //! [`Check::Live`](super::Check::Live)) and the schema rules that also run on the live catalog.
 
+pub mod blocked_sessions;
+pub mod cache_hit_ratio;
+pub mod connections_near_limit;
+pub mod idle_in_transaction;
+pub mod long_running_query;
+pub mod replica_analytics;
+pub mod replication_lag;
+pub mod replication_slot_inactive;
+pub mod temp_files_heavy;
+pub mod timeouts_disabled;
+pub mod vacuum_whole_database_scheduled;
+pub mod xid_wraparound;
+
 use crate::live::{Skipped, Snapshot};
 use crate::rules::{Finding, Rule, RuleSettings};
 
@@ -40,6 +53,18 @@ impl DatabaseCx<'_> {
     }
 }
 
+/// A finding about one session: its pid as the object, who it is and what it runs as evidence.
+pub fn session_finding(
+    rule: &'static Rule,
+    session: &crate::live::activity::Session,
+    message: String,
+) -> Finding {
+    Finding::new(rule, crate::source::Span::new(0, 0), message)
+        .object(format!("pid {}", session.pid))
+        .evidence("session", session.evidence())
+        .evidence("pid", session.pid)
+}
+
 /// What a live check concludes: findings, or why it could not look.
 pub type Outcome = Result<Vec<Finding>, Skipped>;
 
@@ -50,7 +75,68 @@ pub struct LiveCheck {
 }
 
 /// Every live check, sorted by rule name. Adding one adds one line here.
-pub static CHECKS: &[LiveCheck] = &[];
+pub static CHECKS: &[LiveCheck] = &[
+    LiveCheck {
+        rule: &blocked_sessions::RULE,
+        thresholds: blocked_sessions::THRESHOLDS,
+        check: blocked_sessions::check,
+    },
+    LiveCheck {
+        rule: &cache_hit_ratio::RULE,
+        thresholds: cache_hit_ratio::THRESHOLDS,
+        check: cache_hit_ratio::check,
+    },
+    LiveCheck {
+        rule: &connections_near_limit::RULE,
+        thresholds: connections_near_limit::THRESHOLDS,
+        check: connections_near_limit::check,
+    },
+    LiveCheck {
+        rule: &idle_in_transaction::RULE,
+        thresholds: idle_in_transaction::THRESHOLDS,
+        check: idle_in_transaction::check,
+    },
+    LiveCheck {
+        rule: &long_running_query::RULE,
+        thresholds: long_running_query::THRESHOLDS,
+        check: long_running_query::check,
+    },
+    LiveCheck {
+        rule: &replica_analytics::RULE,
+        thresholds: replica_analytics::THRESHOLDS,
+        check: replica_analytics::check,
+    },
+    LiveCheck {
+        rule: &replication_lag::RULE,
+        thresholds: replication_lag::THRESHOLDS,
+        check: replication_lag::check,
+    },
+    LiveCheck {
+        rule: &replication_slot_inactive::RULE,
+        thresholds: replication_slot_inactive::THRESHOLDS,
+        check: replication_slot_inactive::check,
+    },
+    LiveCheck {
+        rule: &temp_files_heavy::RULE,
+        thresholds: temp_files_heavy::THRESHOLDS,
+        check: temp_files_heavy::check,
+    },
+    LiveCheck {
+        rule: &timeouts_disabled::RULE,
+        thresholds: timeouts_disabled::THRESHOLDS,
+        check: timeouts_disabled::check,
+    },
+    LiveCheck {
+        rule: &vacuum_whole_database_scheduled::RULE,
+        thresholds: vacuum_whole_database_scheduled::THRESHOLDS,
+        check: vacuum_whole_database_scheduled::check,
+    },
+    LiveCheck {
+        rule: &xid_wraparound::RULE,
+        thresholds: xid_wraparound::THRESHOLDS,
+        check: xid_wraparound::check,
+    },
+];
 
 /// The declared threshold `key` of `rule`, for the configuration loader.
 pub fn threshold(rule: &str, key: &str) -> Option<&'static Threshold> {
