@@ -79,6 +79,8 @@ pub struct RuleSettings {
     pub idempotency_key_columns: Vec<String>,
     /// `[rules.backfill-rewrites-history] money-columns`: money column patterns.
     pub money_columns: Vec<String>,
+    /// `[rules.soft-delete-ghosts] columns`: soft-delete flag column patterns.
+    pub soft_delete_columns: Vec<String>,
     /// Live checks' numeric options, keyed `rule.key` (`database::Threshold`).
     pub thresholds: BTreeMap<String, f64>,
 }
@@ -119,6 +121,15 @@ impl Default for RuleSettings {
             ]),
             money_columns: strings(&[
                 "amount", "total", "price", "cost", "tax", "fee", "balance", "*_cents",
+            ]),
+            soft_delete_columns: strings(&[
+                "deleted",
+                "is_deleted",
+                "deleted_at",
+                "archived*",
+                "is_archived",
+                "removed*",
+                "is_removed",
             ]),
             thresholds: BTreeMap::new(),
         }
@@ -255,6 +266,9 @@ pub struct Finding {
     pub lock: Option<LockMode>,
     pub evidence: BTreeMap<String, serde_json::Value>,
     pub fix: Option<Fix>,
+    /// A finding graver or milder than the rule's default (a live check's second level);
+    /// a `[severity]` override in the configuration still wins.
+    pub severity: Option<Severity>,
 }
 
 impl Finding {
@@ -268,7 +282,13 @@ impl Finding {
             lock: None,
             evidence: BTreeMap::new(),
             fix: None,
+            severity: None,
         }
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Finding {
+        self.severity = Some(severity);
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Finding {
@@ -334,6 +354,14 @@ pub fn keyword_span(sql: &str, within: Span, word: &str) -> Option<Span> {
 
 /// Every rule, sorted by name. Adding a rule adds one line here.
 pub static ALL: &[&Rule] = &[
+    &database::unused_index::RULE,
+    &database::soft_delete_ghosts::RULE,
+    &database::sequence_exhaustion::RULE,
+    &database::seq_scan_heavy::RULE,
+    &database::invalid_index::RULE,
+    &database::duplicate_index::RULE,
+    &database::dead_tuples::RULE,
+    &database::constraint_not_validated::RULE,
     &migration::add_column_required::RULE,
     &migration::add_column_rewrite::RULE,
     &migration::alter_column_type_rewrite::RULE,

@@ -4,6 +4,17 @@
 //! [`CHECKS`] is the one table of live checks: the database-only rules (whose `check` is
 //! [`Check::Live`](super::Check::Live)) and the schema rules that also run on the live catalog.
 
+pub mod constraint_not_validated;
+pub mod dead_tuples;
+pub mod duplicate_index;
+pub mod foreign_key_unindexed;
+pub mod invalid_index;
+pub mod seq_scan_heavy;
+pub mod sequence_exhaustion;
+pub mod soft_delete_ghosts;
+pub mod table_without_primary_key;
+pub mod unused_index;
+
 use crate::live::{Skipped, Snapshot};
 use crate::rules::{Finding, Rule, RuleSettings};
 
@@ -50,7 +61,58 @@ pub struct LiveCheck {
 }
 
 /// Every live check, sorted by rule name. Adding one adds one line here.
-pub static CHECKS: &[LiveCheck] = &[];
+pub static CHECKS: &[LiveCheck] = &[
+    LiveCheck {
+        rule: &constraint_not_validated::RULE,
+        thresholds: &[],
+        check: constraint_not_validated::check,
+    },
+    LiveCheck {
+        rule: &dead_tuples::RULE,
+        thresholds: dead_tuples::THRESHOLDS,
+        check: dead_tuples::check,
+    },
+    LiveCheck {
+        rule: &duplicate_index::RULE,
+        thresholds: &[],
+        check: duplicate_index::check,
+    },
+    LiveCheck {
+        rule: &super::migration::foreign_key_unindexed::RULE,
+        thresholds: &[],
+        check: foreign_key_unindexed::check,
+    },
+    LiveCheck {
+        rule: &invalid_index::RULE,
+        thresholds: &[],
+        check: invalid_index::check,
+    },
+    LiveCheck {
+        rule: &seq_scan_heavy::RULE,
+        thresholds: seq_scan_heavy::THRESHOLDS,
+        check: seq_scan_heavy::check,
+    },
+    LiveCheck {
+        rule: &sequence_exhaustion::RULE,
+        thresholds: sequence_exhaustion::THRESHOLDS,
+        check: sequence_exhaustion::check,
+    },
+    LiveCheck {
+        rule: &soft_delete_ghosts::RULE,
+        thresholds: soft_delete_ghosts::THRESHOLDS,
+        check: soft_delete_ghosts::check,
+    },
+    LiveCheck {
+        rule: &super::migration::table_without_primary_key::RULE,
+        thresholds: &[],
+        check: table_without_primary_key::check,
+    },
+    LiveCheck {
+        rule: &unused_index::RULE,
+        thresholds: unused_index::THRESHOLDS,
+        check: unused_index::check,
+    },
+];
 
 /// The declared threshold `key` of `rule`, for the configuration loader.
 pub fn threshold(rule: &str, key: &str) -> Option<&'static Threshold> {
