@@ -536,16 +536,30 @@ async fn read_xmin_holders(reader: &Reader<'_>) -> Read<Vec<XminHolder>> {
         .collect())
 }
 
-/// `12.3 MB` style, for messages (evidence keeps the bytes).
-pub fn megabytes(bytes: i64) -> String {
-    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+/// `value` in the largest of `units` (`(size, name)`, largest first) it reaches, else in
+/// `base` with no decimals.
+fn scaled(value: f64, units: &[(f64, &str)], base: &str) -> String {
+    units.iter().find(|(size, _)| value >= *size).map_or_else(
+        || format!("{value:.0} {base}"),
+        |(size, name)| format!("{:.1} {name}", value / size),
+    )
 }
 
-/// `3 days`, `5 h`, `40 s` style, for messages (evidence keeps the seconds).
+/// `12.3 MB` style, for messages (evidence keeps the bytes).
+pub fn size(bytes: i64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    scaled(
+        bytes as f64,
+        &[(1024.0 * MB, "GB"), (MB, "MB"), (1024.0, "kB")],
+        "B",
+    )
+}
+
+/// `3.0 days`, `5.0 h`, `40 s` style, for messages (evidence keeps the seconds).
 pub fn duration(seconds: f64) -> String {
-    let units: &[(f64, &str)] = &[(86_400.0, "days"), (3_600.0, "h"), (60.0, "min")];
-    units.iter().find(|(size, _)| seconds >= *size).map_or_else(
-        || format!("{seconds:.0} s"),
-        |(size, unit)| format!("{:.1} {unit}", seconds / size),
+    scaled(
+        seconds,
+        &[(86_400.0, "days"), (3_600.0, "h"), (60.0, "min")],
+        "s",
     )
 }

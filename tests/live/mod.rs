@@ -7,6 +7,7 @@ use pgrisk::pg::cluster::{Cluster, ClusterOptions};
 
 use crate::support;
 
+mod catalog;
 mod fixtures;
 mod smoke;
 

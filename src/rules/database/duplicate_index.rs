@@ -102,7 +102,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
                         other.object(),
                         index.schema,
                         index.table,
-                        mine.map_or(String::new(), |s| format!(" ({} to reclaim)", catalog::megabytes(s.bytes))),
+                        mine.map_or(String::new(), |s| format!(" ({} to reclaim)", catalog::size(s.bytes))),
                     ),
                 )
                 .object(index.object())

@@ -40,7 +40,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
             let columns = c.column_names.join(", ");
             let size = sizes.get(&table);
             let sized = size.map_or(String::new(), |t| {
-                format!(" ({} rows, {})", t.rows.unwrap_or(0.0), catalog::megabytes(t.table_bytes))
+                format!(" ({} rows, {})", t.rows.unwrap_or(0.0), catalog::size(t.table_bytes))
             });
             Finding::new(
                 &RULE,

@@ -113,7 +113,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
         .evidence("limit", limit)
         .evidence("limit_set_by", set_by)
         .evidence("used_share", (share * 10_000.0).round() / 10_000.0)
-        .evidence("values_left", left as f64)
+        .evidence("values_left", i64::try_from(left).unwrap_or(i64::MAX))
         .help("move the column to bigint (ALTER TABLE … ALTER COLUMN … TYPE bigint rewrites the table: add a new column and backfill on a large one), then ALTER SEQUENCE … AS bigint");
         if let Some(column) = &seq.column {
             finding = finding

@@ -52,7 +52,9 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
         .filter_map(|t| Some((t.key(), t.rows?)))
         .collect();
     let mut table_indexes: HashMap<String, Vec<&Index>> = HashMap::new();
-    for index in indexes.iter().filter(|i| i.valid) {
+    // a unique or constraint index must hold every row: only the others can be partial
+    let optional = |i: &&Index| i.valid && !i.unique && !i.primary && i.constraint.is_none();
+    for index in indexes.iter().filter(optional) {
         table_indexes
             .entry(format!("{}.{}", index.schema, index.table))
             .or_default()
@@ -90,7 +92,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
                         "{:.0} % of the {rows:.0} rows of `{table}` are flagged by `{}`{}{advice}: scans, vacuum and caches carry rows nobody reads",
                         share * 100.0,
                         c.column,
-                        flagged_bytes.map_or(String::new(), |b| format!(" (about {})", catalog::megabytes(b))),
+                        flagged_bytes.map_or(String::new(), |b| format!(" (about {})", catalog::size(b))),
                     ),
                 )
                 .object(&table)

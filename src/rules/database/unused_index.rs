@@ -59,7 +59,7 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
                     i.object(),
                     i.schema,
                     i.table,
-                    catalog::megabytes(size.bytes),
+                    catalog::size(size.bytes),
                 ),
             )
             .object(i.object())
