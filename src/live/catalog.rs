@@ -122,7 +122,8 @@ pub struct Constraint {
     pub column_names: Vec<String>,
     /// The referenced table of a foreign key, `schema.name`.
     pub references: Option<String>,
-    pub definition: String,
+    /// `pg_get_constraintdef`, read for NOT VALID constraints only (deparsing is slow).
+    pub definition: Option<String>,
     /// Inherited from a partitioned table's constraint (judged at the parent).
     pub inherited: bool,
 }
@@ -242,7 +243,11 @@ const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema'
 
 /// Columns that appeared in a later major: `(since, expression, fallback)`.
 const VERSIONED: &[(&str, u32, &str)] = &[
-    ("last_idx_scan", 16, "s.last_idx_scan::text"),
+    (
+        "last_idx_scan",
+        16,
+        "pg_stat_get_lastscan(x.indexrelid)::text",
+    ),
     ("last_seq_scan", 16, "s.last_seq_scan::text"),
 ];
 
@@ -272,16 +277,17 @@ SELECT x.indexrelid, x.indrelid, n.nspname::text, c.relname::text, i.relname::te
   x.indkey::int2[], x.indnkeyatts::int4, x.indclass::oid[], x.indcollation::oid[], x.indoption::int2[],
   pg_get_expr(x.indexprs, x.indrelid), pg_get_expr(x.indpred, x.indrelid),
   x.indisunique, x.indisprimary, x.indisvalid, x.indisreplident, i.relispartition, b.contype,
-  s.idx_scan, {last_idx_scan}, x.indrelid IN (SELECT relid FROM building)
+  -- a partitioned index has no counters of its own
+  CASE WHEN c.relkind <> 'p' THEN pg_stat_get_numscans(x.indexrelid) END,
+  CASE WHEN c.relkind <> 'p' THEN {last_idx_scan} END,
+  x.indrelid IN (SELECT relid FROM building)
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class c ON c.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = i.relam
 LEFT JOIN backing b ON b.conrelid = x.indrelid AND b.conindid = x.indexrelid
-LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = x.indexrelid
-WHERE {USER_SCHEMAS}
-ORDER BY x.indrelid, x.indexrelid",
+WHERE {USER_SCHEMAS}",
         last_idx_scan = versioned(server, "last_idx_scan"),
     )
 }
@@ -317,7 +323,7 @@ SELECT n.nspname::text, c.relname::text, con.conrelid, con.conname::text, con.co
   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord),
   CASE WHEN con.confrelid <> 0 THEN rn.nspname || '.' || r.relname END,
-  pg_get_constraintdef(con.oid), con.conparentid <> 0
+  CASE WHEN NOT con.convalidated THEN pg_get_constraintdef(con.oid) END, con.conparentid <> 0
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -328,25 +334,30 @@ WHERE (con.contype = 'f' OR NOT con.convalidated) AND c.relpersistence <> 't' AN
 const SEQUENCES: &str = "
 WITH feeds AS (
   SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS att FROM pg_depend d
+  JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
     AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
   UNION
-  SELECT d.refobjid, ad.adrelid, ad.adnum FROM pg_attrdef ad
-  JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
-    AND d.refclassid = 'pg_class'::regclass
-  WHERE pg_get_expr(ad.adbin, ad.adrelid) LIKE 'nextval(%'
+  -- a column default that depends on a sequence: nextval (deparsing adbin is too slow)
+  SELECT d.refobjid, ad.adrelid, ad.adnum FROM pg_depend d
+  JOIN pg_attrdef ad ON ad.oid = d.objid
+  JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
+  WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
 ), readable AS (
   SELECT s.oid, has_sequence_privilege(s.oid, 'SELECT,USAGE')
            AND (s.relpersistence <> 'u' OR NOT pg_is_in_recovery()) AS ok
   FROM pg_class s WHERE s.relkind = 'S'
+    -- reading it would wait behind the lock
+    AND s.oid NOT IN (SELECT relation FROM pg_locks
+                      WHERE mode = 'AccessExclusiveLock' AND relation IS NOT NULL)
 )
 SELECT n.nspname::text, s.relname::text, q.seqstart, q.seqmin, q.seqmax, q.seqincrement, q.seqcycle,
-  r.ok, CASE WHEN r.ok THEN pg_sequence_last_value(s.oid) END,
+  coalesce(r.ok, true), CASE WHEN r.ok THEN pg_sequence_last_value(s.oid) END,
   tn.nspname || '.' || t.relname, a.attname::text, format_type(a.atttypid, a.atttypmod)
 FROM pg_sequence q
 JOIN pg_class s ON s.oid = q.seqrelid
 JOIN pg_namespace n ON n.oid = s.relnamespace
-JOIN readable r ON r.oid = s.oid
+LEFT JOIN readable r ON r.oid = s.oid
 LEFT JOIN feeds f ON f.seq = s.oid
 LEFT JOIN pg_class t ON t.oid = f.rel
 LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -397,7 +408,7 @@ pub async fn read(reader: &Reader<'_>) -> Read<CatalogFacts> {
 
 async fn read_indexes(reader: &Reader<'_>, sql: &str) -> Read<Vec<Index>> {
     let rows = reader.rows("indexes", sql, &[]).await?;
-    Ok(rows
+    let mut indexes: Vec<Index> = rows
         .iter()
         .map(|r| Index {
             oid: r.get(0),
@@ -423,7 +434,10 @@ async fn read_indexes(reader: &Reader<'_>, sql: &str) -> Read<Vec<Index>> {
             last_scan: r.get(20),
             building: r.get(21),
         })
-        .collect())
+        .collect();
+    // by table (the checks compare within a table), sorted here rather than by the server
+    indexes.sort_unstable_by_key(|i| (i.table_oid, i.oid));
+    Ok(indexes)
 }
 
 async fn read_tables(reader: &Reader<'_>, sql: &str) -> Read<Vec<Table>> {
