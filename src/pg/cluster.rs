@@ -156,6 +156,8 @@ impl Cluster {
                 "-X",
                 "stream",
                 "--no-sync",
+                // a spread checkpoint waits up to checkpoint_timeout × completion_target
+                "--checkpoint=fast",
             ]);
         })?;
         standby.launch(

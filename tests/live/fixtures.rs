@@ -188,7 +188,7 @@ fn run_fixture(
 }
 
 /// Waits until the standby has replayed the fixture's database (it appears in pg_database).
-fn wait_for_replay(primary: &Cluster, standby: &Cluster, database: &str) {
+pub(super) fn wait_for_replay(primary: &Cluster, standby: &Cluster, database: &str) {
     psql(primary, "postgres", "SELECT pg_switch_wal()");
     let runtime = support::runtime();
     for _ in 0..100 {
