@@ -159,3 +159,104 @@ ANALYZE tickets;
         "{watcher:#}"
     );
 }
+
+#[test]
+fn on_a_standby_usage_counters_are_called_per_node_and_vacuum_counters_are_not_judged() {
+    let primary = start_cluster();
+    psql(&primary, "postgres", "CREATE DATABASE replicated");
+    psql(
+        &primary,
+        "replicated",
+        "
+CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, account_id int NOT NULL);
+INSERT INTO events (account_id) SELECT g FROM generate_series(1, 500000) g;
+CREATE INDEX events_account_id_idx ON events (account_id);
+",
+    );
+    let standby = primary
+        .start_standby(&pgrisk::pg::cluster::ClusterOptions::default())
+        .expect("standby");
+    super::fixtures::wait_for_replay(&primary, &standby, "replicated");
+    let (output, report) = live_json(&standby, "replicated", &["--fail-on", "never"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // the catalog is replicated: the index is there; its counters are the standby's own
+    let unused = findings(&report, "unused-index");
+    assert!(
+        unused.len() == 1
+            && unused[0]["evidence"]["counters"]
+                .as_str()
+                .is_some_and(|c| c.contains("this standby only")),
+        "{unused:#?}"
+    );
+    assert!(
+        notes(&report)
+            .iter()
+            .any(|n| n.starts_with("dead-tuples skipped: on a standby")),
+        "{:?}",
+        notes(&report)
+    );
+}
+
+#[test]
+fn a_configured_severity_overrides_the_level_a_check_chose() {
+    let cluster = start_cluster();
+    psql(&cluster, "postgres", "CREATE DATABASE levels");
+    psql(
+        &cluster,
+        "levels",
+        "
+CREATE TABLE jobs (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+SELECT setval(pg_get_serial_sequence('jobs', 'id'), 1700000000);
+CREATE TABLE events (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+SELECT setval(pg_get_serial_sequence('events', 'id'), 2000000000);
+",
+    );
+    let levels = |config: &str| {
+        let file = tempfile::NamedTempFile::new().expect("config file");
+        std::fs::write(file.path(), config).expect("write config");
+        let dsn = support::dsn(&cluster, "levels");
+        let path = file.path().to_string_lossy().into_owned();
+        let output = support::pgrisk(&[
+            "live",
+            "--config",
+            &path,
+            "--dsn",
+            &dsn,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let mut found: Vec<(String, String)> = findings(&report, "sequence-exhaustion")
+            .iter()
+            .map(|f| (f["object"].to_string(), f["severity"].to_string()))
+            .collect();
+        found.sort();
+        found
+    };
+    let pair = |jobs: &str, events: &str| {
+        vec![
+            (
+                "\"public.events_id_seq\"".to_owned(),
+                format!("\"{events}\""),
+            ),
+            ("\"public.jobs_id_seq\"".to_owned(), format!("\"{jobs}\"")),
+        ]
+    };
+    // 79 % warns, 93 % errs; a [severity] entry for the rule sets both
+    assert_eq!(levels(""), pair("warning", "error"));
+    assert_eq!(
+        levels("[severity]\nsequence-exhaustion = \"info\"\n"),
+        pair("info", "info")
+    );
+}
