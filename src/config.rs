@@ -222,6 +222,7 @@ impl Settings {
             ("idempotency-key-missing", "tables") => options.idempotency_tables = list()?,
             ("idempotency-key-missing", "key-columns") => options.idempotency_key_columns = list()?,
             ("backfill-rewrites-history", "money-columns") => options.money_columns = list()?,
+            ("soft-delete-ghosts", "columns") => options.soft_delete_columns = list()?,
             (_, "small-table-rows" | "large-table-rows") => {
                 if crate::diagnostic::size::operation_of(rule).is_none() {
                     return Err(
@@ -316,9 +317,16 @@ impl Settings {
     }
 
     pub fn severity_of(&self, rule: &rules::Rule) -> Severity {
+        self.severity_of_finding(rule, None)
+    }
+
+    /// A finding's severity: the user's `[severity]` for the rule, else the level the check
+    /// chose for this finding, else the rule's default.
+    pub fn severity_of_finding(&self, rule: &rules::Rule, chosen: Option<Severity>) -> Severity {
         self.severity
             .get(rule.name)
             .copied()
+            .or(chosen)
             .unwrap_or(rule.severity)
     }
 }

@@ -291,7 +291,7 @@ impl Report {
         settings: &Settings,
         position: impl Fn(usize) -> Position,
     ) {
-        let severity = settings.severity_of(f.rule);
+        let severity = settings.severity_of_finding(f.rule, f.severity);
         match severity {
             Severity::Error => self.summary.errors += 1,
             Severity::Warning => self.summary.warnings += 1,

@@ -79,6 +79,8 @@ pub struct RuleSettings {
     pub idempotency_key_columns: Vec<String>,
     /// `[rules.backfill-rewrites-history] money-columns`: money column patterns.
     pub money_columns: Vec<String>,
+    /// `[rules.soft-delete-ghosts] columns`: soft-delete flag column patterns.
+    pub soft_delete_columns: Vec<String>,
     /// Live checks' numeric options, keyed `rule.key` (`database::Threshold`).
     pub thresholds: BTreeMap<String, f64>,
 }
@@ -119,6 +121,15 @@ impl Default for RuleSettings {
             ]),
             money_columns: strings(&[
                 "amount", "total", "price", "cost", "tax", "fee", "balance", "*_cents",
+            ]),
+            soft_delete_columns: strings(&[
+                "deleted",
+                "is_deleted",
+                "deleted_at",
+                "archived*",
+                "is_archived",
+                "removed*",
+                "is_removed",
             ]),
             thresholds: BTreeMap::new(),
         }
@@ -258,6 +269,9 @@ pub struct Finding {
     pub lock: Option<LockMode>,
     pub evidence: BTreeMap<String, serde_json::Value>,
     pub fix: Option<Fix>,
+    /// A finding graver or milder than the rule's default (a live check's second level);
+    /// a `[severity]` override in the configuration still wins.
+    pub severity: Option<Severity>,
 }
 
 impl Finding {
@@ -271,7 +285,13 @@ impl Finding {
             lock: None,
             evidence: BTreeMap::new(),
             fix: None,
+            severity: None,
         }
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Finding {
+        self.severity = Some(severity);
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Finding {
@@ -351,14 +371,17 @@ pub static ALL: &[&Rule] = &[
     &migration::char_column::RULE,
     &migration::concurrently_in_transaction::RULE,
     &database::connections_near_limit::RULE,
+    &database::constraint_not_validated::RULE,
     &migration::constraint_validating_scan::RULE,
     &migration::create_index_blocking::RULE,
+    &database::dead_tuples::RULE,
     &migration::detach_partition_blocking::RULE,
     &migration::dml_without_where::RULE,
     &migration::drop_cascade::RULE,
     &migration::drop_column::RULE,
     &migration::drop_index_blocking::RULE,
     &migration::drop_table::RULE,
+    &database::duplicate_index::RULE,
     &migration::enum_add_value_in_transaction::RULE,
     &migration::exclusion_constraint_blocking::RULE,
     &migration::foreign_key_unindexed::RULE,
@@ -367,6 +390,7 @@ pub static ALL: &[&Rule] = &[
     &database::idle_in_transaction::RULE,
     &query::insert_not_idempotent::RULE,
     &migration::int_id_overflow::RULE,
+    &database::invalid_index::RULE,
     &migration::json_column::RULE,
     &query::like_leading_wildcard::RULE,
     &migration::lock_held_across_statements::RULE,
@@ -390,8 +414,11 @@ pub static ALL: &[&Rule] = &[
     &migration::seed_insert_not_idempotent::RULE,
     &query::select_over_wide::RULE,
     &query::select_star::RULE,
+    &database::seq_scan_heavy::RULE,
+    &database::sequence_exhaustion::RULE,
     &migration::serial_column::RULE,
     &migration::set_not_null_scan::RULE,
+    &database::soft_delete_ghosts::RULE,
     &migration::table_rewrite::RULE,
     &migration::table_without_primary_key::RULE,
     &database::temp_files_heavy::RULE,
@@ -405,6 +432,7 @@ pub static ALL: &[&Rule] = &[
     &migration::unparsed_statement::RULE,
     &migration::unused_ignore::RULE,
     &database::vacuum_whole_database_scheduled::RULE,
+    &database::unused_index::RULE,
     &migration::validate_in_same_transaction::RULE,
     &database::xid_wraparound::RULE,
 ];

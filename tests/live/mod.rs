@@ -8,6 +8,7 @@ use pgrisk::pg::cluster::{Cluster, ClusterOptions};
 use crate::support;
 
 mod activity;
+mod catalog;
 mod connect;
 mod fixtures;
 mod preflight;

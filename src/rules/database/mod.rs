@@ -7,13 +7,23 @@
 pub mod blocked_sessions;
 pub mod cache_hit_ratio;
 pub mod connections_near_limit;
+pub mod constraint_not_validated;
+pub mod dead_tuples;
+pub mod duplicate_index;
+pub mod foreign_key_unindexed;
 pub mod idle_in_transaction;
+pub mod invalid_index;
 pub mod long_running_query;
 pub mod replica_analytics;
 pub mod replication_lag;
 pub mod replication_slot_inactive;
+pub mod seq_scan_heavy;
+pub mod sequence_exhaustion;
+pub mod soft_delete_ghosts;
+pub mod table_without_primary_key;
 pub mod temp_files_heavy;
 pub mod timeouts_disabled;
+pub mod unused_index;
 pub mod vacuum_whole_database_scheduled;
 pub mod xid_wraparound;
 
@@ -92,9 +102,34 @@ pub static CHECKS: &[LiveCheck] = &[
         check: connections_near_limit::check,
     },
     LiveCheck {
+        rule: &constraint_not_validated::RULE,
+        thresholds: &[],
+        check: constraint_not_validated::check,
+    },
+    LiveCheck {
+        rule: &dead_tuples::RULE,
+        thresholds: dead_tuples::THRESHOLDS,
+        check: dead_tuples::check,
+    },
+    LiveCheck {
+        rule: &duplicate_index::RULE,
+        thresholds: &[],
+        check: duplicate_index::check,
+    },
+    LiveCheck {
+        rule: &super::migration::foreign_key_unindexed::RULE,
+        thresholds: &[],
+        check: foreign_key_unindexed::check,
+    },
+    LiveCheck {
         rule: &idle_in_transaction::RULE,
         thresholds: idle_in_transaction::THRESHOLDS,
         check: idle_in_transaction::check,
+    },
+    LiveCheck {
+        rule: &invalid_index::RULE,
+        thresholds: &[],
+        check: invalid_index::check,
     },
     LiveCheck {
         rule: &long_running_query::RULE,
@@ -117,6 +152,26 @@ pub static CHECKS: &[LiveCheck] = &[
         check: replication_slot_inactive::check,
     },
     LiveCheck {
+        rule: &seq_scan_heavy::RULE,
+        thresholds: seq_scan_heavy::THRESHOLDS,
+        check: seq_scan_heavy::check,
+    },
+    LiveCheck {
+        rule: &sequence_exhaustion::RULE,
+        thresholds: sequence_exhaustion::THRESHOLDS,
+        check: sequence_exhaustion::check,
+    },
+    LiveCheck {
+        rule: &soft_delete_ghosts::RULE,
+        thresholds: soft_delete_ghosts::THRESHOLDS,
+        check: soft_delete_ghosts::check,
+    },
+    LiveCheck {
+        rule: &super::migration::table_without_primary_key::RULE,
+        thresholds: &[],
+        check: table_without_primary_key::check,
+    },
+    LiveCheck {
         rule: &temp_files_heavy::RULE,
         thresholds: temp_files_heavy::THRESHOLDS,
         check: temp_files_heavy::check,
@@ -125,6 +180,11 @@ pub static CHECKS: &[LiveCheck] = &[
         rule: &timeouts_disabled::RULE,
         thresholds: timeouts_disabled::THRESHOLDS,
         check: timeouts_disabled::check,
+    },
+    LiveCheck {
+        rule: &unused_index::RULE,
+        thresholds: unused_index::THRESHOLDS,
+        check: unused_index::check,
     },
     LiveCheck {
         rule: &vacuum_whole_database_scheduled::RULE,
