@@ -22,6 +22,8 @@ pub struct IndexSize {
     pub name: String,
     /// `pg_get_indexdef`.
     pub definition: String,
+    /// `relpages` × block size: as of the index's build or last VACUUM/ANALYZE. Measuring
+    /// each index (`pg_relation_size`) cost 0.7 s of a 2.7 s audit on 30,000 indexes.
     pub bytes: i64,
     pub unique: bool,
     pub primary: bool,
@@ -81,7 +83,7 @@ SELECT schema, name, kind, reltuples, locked,
    FROM pg_attribute a WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped)::text,
   CASE WHEN NOT locked THEN
   (SELECT json_agg(json_build_object('name', i.relname, 'definition', pg_get_indexdef(x.indexrelid),
-                                     'bytes', pg_relation_size(x.indexrelid), 'unique', x.indisunique,
+                                     'bytes', i.relpages::int8 * current_setting('block_size')::int8, 'unique', x.indisunique,
                                      'primary', x.indisprimary, 'valid', x.indisvalid) ORDER BY i.relname)
    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = rel.oid)::text END
 FROM rel ORDER BY schema, name";

@@ -431,8 +431,8 @@ pub static ALL: &[&Rule] = &[
     &migration::unique_constraint_blocking::RULE,
     &migration::unparsed_statement::RULE,
     &migration::unused_ignore::RULE,
-    &database::vacuum_whole_database_scheduled::RULE,
     &database::unused_index::RULE,
+    &database::vacuum_whole_database_scheduled::RULE,
     &migration::validate_in_same_transaction::RULE,
     &database::xid_wraparound::RULE,
 ];
