@@ -23,6 +23,10 @@ use tokio_postgres::{Client, Row};
 
 pub use preflight::Server;
 
+/// The comment every audit query starts with: pg_stat_statements keeps it in the text, so the
+/// statements reader leaves pgrisk's own queries out of the report.
+pub const QUERY_TAG: &str = "/* pgrisk */";
+
 /// Why a reader (and so the checks that need it) did not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -127,7 +131,8 @@ impl<'a> Reader<'a> {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, tokio_postgres::Error> {
         self.client.batch_execute("BEGIN READ ONLY").await?;
-        let result = self.client.query(sql, params).await;
+        let tagged = format!("{QUERY_TAG} {sql}");
+        let result = self.client.query(&tagged, params).await;
         // COMMIT of a failed transaction rolls it back; either way the locks are released
         let end = self.client.batch_execute("COMMIT").await;
         let rows = result?;

@@ -91,7 +91,7 @@ impl Server {
     }
 }
 
-const IDENTITY: &str = "SELECT current_setting('server_version_num')::int, \
+const IDENTITY: &str = "/* pgrisk */ SELECT current_setting('server_version_num')::int, \
      current_setting('server_version'), pg_is_in_recovery(), current_database()::text, \
      current_user::text, \
      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), \
@@ -109,11 +109,15 @@ pub async fn read(client: &Client, statement_timeout: Duration) -> Result<Server
         client.batch_execute("BEGIN READ ONLY").await?;
         let identity = client.query_one(IDENTITY, &[]).await?;
         let settings = client
-            .query("SELECT name, setting, unit FROM pg_settings", &[])
+            .query(
+                "/* pgrisk */ SELECT name, setting, unit FROM pg_settings",
+                &[],
+            )
             .await?;
         let extensions = client
             .query(
-                "SELECT extname::text, extversion, extnamespace::regnamespace::text FROM pg_extension",
+                "/* pgrisk */ SELECT extname::text, extversion, extnamespace::regnamespace::text \
+                 FROM pg_extension",
                 &[],
             )
             .await?;

@@ -115,7 +115,9 @@ fn statements_sql(schema: &str, columns: &Columns) -> String {
          JOIN pg_database d ON d.oid = s.dbid \
          LEFT JOIN pg_roles r ON r.oid = s.userid \
          WHERE s.calls > 0 AND d.datname = current_database() {filter} \
+           AND s.query NOT LIKE '{tag}%' \
          ORDER BY 4 DESC",
+        tag = super::QUERY_TAG,
         total = columns.total,
         max = columns.max,
         read = columns.read,
@@ -284,12 +286,27 @@ pub fn report_into(
     let load = |name: String, text: String| {
         SourceFile::load(discover::from_text(name.into(), text, &options))
     };
+    // only the tables some query names: replaying 10,000 tables for 20 queries cost more than
+    // reading them from the server
+    let texts: Vec<String> = statements
+        .entries
+        .iter()
+        .map(|e| e.query.to_lowercase())
+        .collect();
+    let named: Vec<super::sizes::TableSize> = tables
+        .iter()
+        .filter(|t| {
+            let name = t.name.to_lowercase();
+            texts.iter().any(|q| q.contains(&name))
+        })
+        .cloned()
+        .collect();
     let mut analyzer = Analyzer::new(settings.pg_version, settings.search_path.clone());
     analyzer.analyze(
         analysis::prepare(
             load(
                 "<live schema>".into(),
-                super::stats_file::schema_ddl(tables),
+                super::stats_file::schema_ddl(&named),
             ),
             false,
             Mode::Migrations,

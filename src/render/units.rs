@@ -106,8 +106,17 @@ pub fn evidence(key: &str, value: &serde_json::Value) -> (String, String) {
     if let Some(n) = value.as_f64() {
         for (suffix, read) in SUFFIXES {
             if let Some(label) = key.strip_suffix(suffix).filter(|l| !l.is_empty()) {
-                return (label.replace('_', " "), read(n));
+                let mut label = label.replace('_', " ");
+                // `table_bytes` beside `table` (its name) must not read as a second `table`
+                if suffix == "_bytes" && !label.ends_with("size") {
+                    label.push_str(" size");
+                }
+                return (label, read(n));
             }
+        }
+        // row estimates (`reltuples`) are floats that hold whole numbers
+        if n.fract() == 0.0 && n.abs() < 1e15 && value.is_f64() {
+            return (key.to_owned(), format!("{}", n as i64));
         }
     }
     let shown = match value {
@@ -161,6 +170,14 @@ mod tests {
             ("mean".into(), "12.5 ms".into())
         );
         assert_eq!(evidence("rows", &json!(10)), ("rows".into(), "10".into()));
+        assert_eq!(
+            evidence("rows", &json!(100000.0)),
+            ("rows".into(), "100000".into())
+        );
+        assert_eq!(
+            evidence("table_bytes", &json!(2048)),
+            ("table size".into(), "2 kB".into())
+        );
         assert_eq!(
             evidence("pids", &json!(["1", 2])),
             ("pids".into(), "1; 2".into())
