@@ -17,9 +17,11 @@ pub fn run(args: LiveArgs) -> Result<ExitCode, Error> {
         .build()
         .map_err(Error::Output)?;
     let (snapshot, target) = runtime.block_on(async {
-        let (client, target) = connect::open(args.connection.dsn.as_deref(), &session).await?;
+        let (client, beside, target) =
+            connect::open_two(args.connection.dsn.as_deref(), &session).await?;
+        let audit = live::audit(&client, beside.as_ref(), session.statement_timeout);
         tokio::select! {
-            snapshot = live::audit(&client, session.statement_timeout) => Ok((snapshot?, target)),
+            snapshot = audit => Ok((snapshot?, target)),
             _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
         }
     })?;

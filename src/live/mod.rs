@@ -167,15 +167,28 @@ fn classify(what: &str, error: &tokio_postgres::Error) -> Skipped {
     Skipped::new(format!("{what}: {reason}"))
 }
 
-/// Reads the whole snapshot. Fails only when the connection is lost.
-pub async fn audit(client: &Client, statement_timeout: Duration) -> Result<Snapshot, AuditError> {
+/// Reads the whole snapshot. With `beside`, a second session to the same server, the sizes
+/// reader (the slowest on large catalogs: `pg_get_indexdef` for every index) runs on it while
+/// the others run on `client`. Fails only when the preflight does or a connection is lost.
+pub async fn audit(
+    client: &Client,
+    beside: Option<&Client>,
+    statement_timeout: Duration,
+) -> Result<Snapshot, AuditError> {
     let server = preflight::read(client, statement_timeout).await?;
     let reader = Reader::new(client, &server, statement_timeout);
-    let sizes = sizes::read(&reader).await;
-    let activity = activity::read(&reader).await;
-    let catalog = catalog::read(&reader).await;
-    let statements = statements::read(&reader).await;
-    if reader.is_closed() {
+    let beside = beside.map(|c| Reader::new(c, &server, statement_timeout));
+    let the_rest = async {
+        let activity = activity::read(&reader).await;
+        let catalog = catalog::read(&reader).await;
+        let statements = statements::read(&reader).await;
+        (activity, catalog, statements)
+    };
+    let (sizes, (activity, catalog, statements)) = match &beside {
+        Some(other) => tokio::join!(sizes::read(other), the_rest),
+        None => (sizes::read(&reader).await, the_rest.await),
+    };
+    if reader.is_closed() || beside.as_ref().is_some_and(|r| r.is_closed()) {
         return Err(AuditError(
             "the connection to the server was lost during the audit".into(),
         ));

@@ -425,11 +425,32 @@ pub async fn open(
     dsn: Option<&str>,
     session: &SessionOptions,
 ) -> Result<(Client, String), ConnectError> {
+    resolve(dsn)?.connect(session).await
+}
+
+/// The target from `dsn` and the environment, its warnings printed once.
+fn resolve(dsn: Option<&str>) -> Result<Target, ConnectError> {
     let target = Target::from_env(dsn)?;
     for warning in &target.warnings {
         eprintln!("pgrisk: warning: {warning}");
     }
-    target.connect(session).await
+    Ok(target)
+}
+
+/// As [`open`], plus a second session to the same server for work that runs beside the
+/// first (the audit's slowest reader). `None` when the second connection fails or lands on
+/// another host of a multi-host target: the caller then does everything on the first.
+pub async fn open_two(
+    dsn: Option<&str>,
+    session: &SessionOptions,
+) -> Result<(Client, Option<Client>, String), ConnectError> {
+    let target = resolve(dsn)?;
+    let (first, described) = target.connect(session).await?;
+    let second = match target.connect(session).await {
+        Ok((client, second_described)) if second_described == described => Some(client),
+        _ => None,
+    };
+    Ok((first, second, described))
 }
 
 /// Connects to a prepared configuration without TLS (the disposable cluster's socket) and
