@@ -23,9 +23,18 @@ use tokio_postgres::{Client, Row};
 
 pub use preflight::Server;
 
-/// The comment every audit query starts with: pg_stat_statements keeps it in the text, so the
-/// statements reader leaves pgrisk's own queries out of the report.
+/// The comment in every audit query: pg_stat_statements keeps it in the text, so the statements
+/// reader leaves pgrisk's own queries out of the report. After the first word, since
+/// PostgreSQL 18 stores a statement's text from its first token on.
 pub const QUERY_TAG: &str = "/* pgrisk */";
+
+/// `sql` with [`QUERY_TAG`] after its first word.
+pub fn tagged(sql: &str) -> String {
+    match sql.trim_start().split_once(char::is_whitespace) {
+        Some((first, rest)) => format!("{first} {QUERY_TAG} {rest}"),
+        None => sql.to_owned(),
+    }
+}
 
 /// Why a reader (and so the checks that need it) did not run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,8 +140,7 @@ impl<'a> Reader<'a> {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, tokio_postgres::Error> {
         self.client.batch_execute("BEGIN READ ONLY").await?;
-        let tagged = format!("{QUERY_TAG} {sql}");
-        let result = self.client.query(&tagged, params).await;
+        let result = self.client.query(&tagged(sql), params).await;
         // COMMIT of a failed transaction rolls it back; either way the locks are released
         let end = self.client.batch_execute("COMMIT").await;
         let rows = result?;

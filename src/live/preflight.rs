@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_postgres::Client;
 
-use super::AuditError;
+use super::{AuditError, tagged};
 
 #[derive(Debug, Clone, Default)]
 pub struct Setting {
@@ -91,7 +91,7 @@ impl Server {
     }
 }
 
-const IDENTITY: &str = "/* pgrisk */ SELECT current_setting('server_version_num')::int, \
+const IDENTITY: &str = "SELECT current_setting('server_version_num')::int, \
      current_setting('server_version'), pg_is_in_recovery(), current_database()::text, \
      current_user::text, \
      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user), \
@@ -107,17 +107,16 @@ pub async fn read(client: &Client, statement_timeout: Duration) -> Result<Server
     let fail = |e: String| AuditError(format!("preflight failed: {e}"));
     let queries = async {
         client.batch_execute("BEGIN READ ONLY").await?;
-        let identity = client.query_one(IDENTITY, &[]).await?;
+        let identity = client.query_one(&tagged(IDENTITY), &[]).await?;
         let settings = client
-            .query(
-                "/* pgrisk */ SELECT name, setting, unit FROM pg_settings",
-                &[],
-            )
+            .query(&tagged("SELECT name, setting, unit FROM pg_settings"), &[])
             .await?;
         let extensions = client
             .query(
-                "/* pgrisk */ SELECT extname::text, extversion, extnamespace::regnamespace::text \
-                 FROM pg_extension",
+                &tagged(
+                    "SELECT extname::text, extversion, extnamespace::regnamespace::text \
+                     FROM pg_extension",
+                ),
                 &[],
             )
             .await?;

@@ -115,7 +115,7 @@ fn statements_sql(schema: &str, columns: &Columns) -> String {
          JOIN pg_database d ON d.oid = s.dbid \
          LEFT JOIN pg_roles r ON r.oid = s.userid \
          WHERE s.calls > 0 AND d.datname = current_database() {filter} \
-           AND s.query NOT LIKE '{tag}%' \
+           AND s.query NOT LIKE '%{tag}%' \
          ORDER BY 4 DESC",
         tag = super::QUERY_TAG,
         total = columns.total,

@@ -244,6 +244,11 @@ impl Cluster {
         self.dir.path().to_owned()
     }
 
+    /// Whether this installation has `tool` (relocatable builds may lack `pg_basebackup`).
+    pub fn has_tool(&self, tool: &str) -> bool {
+        self.bin.join(tool).is_file()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

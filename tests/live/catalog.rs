@@ -173,6 +173,9 @@ INSERT INTO events (account_id) SELECT g FROM generate_series(1, 500000) g;
 CREATE INDEX events_account_id_idx ON events (account_id);
 ",
     );
+    if !can_make_standby(&primary) {
+        return;
+    }
     let standby = primary
         .start_standby(&pgrisk::pg::cluster::ClusterOptions::default())
         .expect("standby");

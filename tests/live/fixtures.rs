@@ -12,7 +12,8 @@
 //!   `-- cluster: standby` also runs the audit on a hot standby of it, made after the setup.
 //! - `-- setting: name = value` starts that cluster with the setting (implies `own`).
 //! - `-- config: <toml line>` lines form the pgrisk.toml of the audit (thresholds).
-//! - `-- wait: SECONDS` before the audit; `-- min-version: N` skips older servers;
+//! - `-- wait: SECONDS` before the audit; `-- min-version: N` skips older servers (and a
+//!   standby fixture is skipped where the installation has no `pg_basebackup`);
 //!   `-- requires: EXTENSION` skips servers whose installation lacks that extension.
 //! - `-- evidence: key, key` (bad only): a finding must carry these evidence keys.
 //!
@@ -116,7 +117,9 @@ fn run_fixture(
         .own_cluster
         .then(|| start_cluster_with(fixture.settings.clone()));
     let primary = own.as_ref().unwrap_or(shared);
-    if primary.major < fixture.min_version {
+    // the relocatable builds of scripts/pg-versions.sh have no pg_basebackup
+    let no_standby = fixture.standby && !primary.has_tool("pg_basebackup");
+    if primary.major < fixture.min_version || no_standby {
         return None;
     }
     let database = format!("fx_{}_{kind}", rule.replace('-', "_"));

@@ -79,6 +79,19 @@ pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_
         .collect()
 }
 
+/// Whether a hot standby can be made from `primary` (the relocatable builds of
+/// scripts/pg-versions.sh have no `pg_basebackup`); says so when not.
+pub fn can_make_standby(primary: &Cluster) -> bool {
+    let can = primary.has_tool("pg_basebackup");
+    if !can {
+        eprintln!(
+            "skipped: no pg_basebackup in this PostgreSQL {}",
+            primary.major
+        );
+    }
+    can
+}
+
 /// The server log, for the read-only proof.
 pub fn server_log(cluster: &Cluster) -> String {
     std::fs::read_to_string(cluster.log_path()).unwrap_or_default()
