@@ -232,12 +232,7 @@ fn finding(report: &Report, d: &Diagnostic, html: &mut String) {
     if let Some(lock) = d.lock {
         rows.push(("lock".into(), format!("{lock} ({})", lock.blocks_summary())));
     }
-    rows.extend(
-        d.evidence
-            .iter()
-            .filter(|(k, _)| k.as_str() != "blocks")
-            .map(|(k, v)| units::evidence(k, v)),
-    );
+    rows.extend(units::shown_evidence(&d.evidence));
     if !rows.is_empty() {
         html.push_str("<table class=\"evidence\">\n");
         for (key, value) in rows {

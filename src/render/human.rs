@@ -154,8 +154,7 @@ fn miette_diagnostic(d: &Diagnostic, span: Option<(usize, usize)>) -> MietteDiag
             .unwrap_or_default();
         help.push_str(&format!("\nlock: {lock}{on} ({})", lock.blocks_summary()));
     }
-    for (key, value) in d.evidence.iter().filter(|(k, _)| k.as_str() != "blocks") {
-        let (key, value) = units::evidence(key, value);
+    for (key, value) in units::shown_evidence(&d.evidence) {
         help.push_str(&format!("\n{key}: {value}"));
     }
     help.push_str(&format!("\ndocs: pgrisk explain {}", d.rule));

@@ -156,8 +156,7 @@ fn detail(report: &Report, d: &Diagnostic) -> String {
     if !d.evidence.is_empty() {
         text.push('\n');
     }
-    for (key, value) in d.evidence.iter().filter(|(k, _)| k.as_str() != "blocks") {
-        let (key, value) = units::evidence(key, value);
+    for (key, value) in units::shown_evidence(&d.evidence) {
         text.push_str(&format!(
             "- {}: {}\n",
             escape_html(&key),

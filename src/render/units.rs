@@ -100,6 +100,17 @@ const SUFFIXES: [(&str, Reading); 3] = [
     ("_ms", |ms| seconds(ms / 1000.0)),
 ];
 
+/// A finding's evidence as people read it: `blocks` is left out (the lock line says it), and so
+/// are unknown values (`null`), which tell nothing.
+pub fn shown_evidence(
+    evidence: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> impl Iterator<Item = (String, String)> + '_ {
+    evidence
+        .iter()
+        .filter(|(k, v)| k.as_str() != "blocks" && !v.is_null())
+        .map(|(k, v)| self::evidence(k, v))
+}
+
 /// An evidence entry for people: `("size_bytes", 1536)` → `("size", "1.5 kB")`. Strings are
 /// shown as written, lists joined with `; `, other keys and values unchanged.
 pub fn evidence(key: &str, value: &serde_json::Value) -> (String, String) {
@@ -153,6 +164,19 @@ mod tests {
         assert_eq!(seconds(5400.0), "1 h 30 min");
         assert_eq!(seconds(90_000.0), "1 d 1 h");
         assert_eq!(seconds(3.0 * 86_400.0), "3 d");
+    }
+
+    #[test]
+    fn unknown_values_and_the_lock_summary_are_not_shown() {
+        let evidence = [
+            ("blocks".to_owned(), json!("all reads and writes")),
+            ("xmin_age".to_owned(), serde_json::Value::Null),
+            ("pid".to_owned(), json!(42)),
+        ]
+        .into_iter()
+        .collect();
+        let shown: Vec<_> = shown_evidence(&evidence).collect();
+        assert_eq!(shown, vec![("pid".to_owned(), "42".to_owned())]);
     }
 
     #[test]
