@@ -21,7 +21,6 @@ fn names_in(dir: &str, suffix: &str) -> BTreeSet<String> {
     std::fs::read_dir(support::root().join(dir))
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.'))
         .filter_map(|n| n.strip_suffix(suffix).map(str::to_owned))
         .collect()
 }

@@ -40,6 +40,8 @@ pub struct Server {
     /// `pg_stat_database.stats_reset` of this database, and its age in seconds.
     pub stats_reset: Option<String>,
     pub stats_age_seconds: Option<f64>,
+    /// The server's clock when the audit began, RFC 3339 in UTC.
+    pub now: String,
 }
 
 impl Server {
@@ -99,7 +101,8 @@ const IDENTITY: &str = "SELECT current_setting('server_version_num')::int, \
      pg_has_role(current_user, 'pg_read_all_stats', 'USAGE'), \
      (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database()), \
      (SELECT extract(epoch FROM now() - stats_reset)::float8 FROM pg_stat_database \
-        WHERE datname = current_database())";
+        WHERE datname = current_database()), \
+     to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
 /// Reads the server facts. Without them no check can be judged, so a failure stops the audit.
 pub async fn read(client: &Client, statement_timeout: Duration) -> Result<Server, AuditError> {
@@ -143,6 +146,7 @@ pub async fn read(client: &Client, statement_timeout: Duration) -> Result<Server
         pg_read_all_stats: identity.get(7),
         stats_reset: identity.get(8),
         stats_age_seconds: identity.get(9),
+        now: identity.get(10),
         settings: settings
             .iter()
             .map(|r| {

@@ -35,7 +35,7 @@ impl StatsFile {
             version: VERSION,
             server_version_num: server.version_num,
             database: server.database.clone(),
-            captured_at: now_utc(),
+            captured_at: server.now.clone(),
             tables: sizes.tables.clone(),
             locked: sizes.locked.clone(),
         }
@@ -97,35 +97,6 @@ pub fn export(snapshot: &super::Snapshot, path: &Path) -> Result<(), String> {
     StatsFile::new(&snapshot.server, sizes).write(path)
 }
 
-fn now_utc() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
-/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
@@ -169,7 +140,7 @@ mod tests {
             version: VERSION,
             server_version_num: 150_018,
             database: "shop".into(),
-            captured_at: now_utc(),
+            captured_at: "2026-12-04T19:58:58Z".into(),
             tables: vec![TableSize {
                 schema: "public".into(),
                 name: "orders".into(),
@@ -232,12 +203,5 @@ mod tests {
         let orders = crate::analysis::Name::new(None, "orders");
         assert!(analyzer.catalog.table(&orders).is_some());
         assert!(analyzer.catalog.has_primary_key(&orders));
-    }
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
     }
 }

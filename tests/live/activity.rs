@@ -24,45 +24,6 @@ const ACTIVITY_RULES: &[&str] = &[
     "xid-wraparound",
 ];
 
-fn notes(report: &serde_json::Value) -> Vec<String> {
-    report["notes"]
-        .as_array()
-        .map(|n| {
-            n.iter()
-                .filter_map(|n| n.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn dsn_as(cluster: &Cluster, database: &str, user: &str) -> String {
-    support::dsn(cluster, database).replace("user=postgres", &format!("user={user}"))
-}
-
-/// `pgrisk live --format json` with a pgrisk.toml of `config` lines.
-fn live_with_config(dsn: &str, config: &str) -> serde_json::Value {
-    let file = tempfile::NamedTempFile::new().expect("config file");
-    std::fs::write(file.path(), config).expect("write config");
-    let path = file.path().to_string_lossy().into_owned();
-    let output = support::pgrisk(&[
-        "live",
-        "--config",
-        &path,
-        "--dsn",
-        dsn,
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    assert!(
-        output.status.success(),
-        "pgrisk live failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("json")
-}
-
 /// Sessions kept open on `database` while the test runs: (runtime, clients).
 fn open_sessions(
     cluster: &Cluster,
@@ -162,7 +123,7 @@ fn a_pg_monitor_role_sees_other_sessions_and_a_role_without_it_is_told_why_not()
     std::thread::sleep(Duration::from_millis(1200));
     let config = "[rules.idle-in-transaction]\nmin-seconds = 1\n";
 
-    let monitor = live_with_config(&dsn_as(&cluster, "rights", "monitor"), config);
+    let monitor = live_json_configured(&dsn_as(&cluster, "rights", "monitor"), config);
     let idle = findings(&monitor, "idle-in-transaction");
     assert_eq!(idle.len(), 1, "pg_monitor sees the idle session: {monitor}");
     assert_eq!(
@@ -176,7 +137,7 @@ fn a_pg_monitor_role_sees_other_sessions_and_a_role_without_it_is_told_why_not()
         "{monitor}"
     );
 
-    let plain = live_with_config(&dsn_as(&cluster, "rights", "plain"), config);
+    let plain = live_json_configured(&dsn_as(&cluster, "rights", "plain"), config);
     assert!(
         findings(&plain, "idle-in-transaction").is_empty(),
         "{plain}"

@@ -17,17 +17,6 @@ const CATALOG_RULES: &[&str] = &[
     "unused-index",
 ];
 
-fn notes(report: &serde_json::Value) -> Vec<String> {
-    report["notes"]
-        .as_array()
-        .map(|n| {
-            n.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_healthy_database_gives_no_catalog_finding() {
     let cluster = start_cluster();
@@ -111,26 +100,7 @@ ANALYZE tickets;
         failed.is_err(),
         "the unique build should fail on duplicates"
     );
-    let audit = |user: &str| {
-        let dsn =
-            support::dsn(&cluster, "monitored").replace("user=postgres", &format!("user={user}"));
-        let output = support::pgrisk(&[
-            "live",
-            "--no-config",
-            "--dsn",
-            &dsn,
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("json")
-    };
+    let audit = |user: &str| live_json_configured(&dsn_as(&cluster, "monitored", user), "");
     let owner = audit("postgres");
     let watcher = audit("watcher");
     // catalogs are readable by every role: the invalid index is seen by both
@@ -219,27 +189,7 @@ SELECT setval(pg_get_serial_sequence('events', 'id'), 2000000000);
 ",
     );
     let levels = |config: &str| {
-        let file = tempfile::NamedTempFile::new().expect("config file");
-        std::fs::write(file.path(), config).expect("write config");
-        let dsn = support::dsn(&cluster, "levels");
-        let path = file.path().to_string_lossy().into_owned();
-        let output = support::pgrisk(&[
-            "live",
-            "--config",
-            &path,
-            "--dsn",
-            &dsn,
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let report = live_json_configured(&support::dsn(&cluster, "levels"), config);
         let mut found: Vec<(String, String)> = findings(&report, "sequence-exhaustion")
             .iter()
             .map(|f| (f["object"].to_string(), f["severity"].to_string()))

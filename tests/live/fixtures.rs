@@ -169,40 +169,14 @@ fn run_fixture(
         clients.push(client);
     }
     std::thread::sleep(Duration::from_secs_f64(fixture.wait));
-    let config = tempfile::NamedTempFile::new().expect("config file");
-    std::fs::write(config.path(), fixture.config.join("\n")).expect("write config");
     let audited = standby.as_ref().unwrap_or(primary);
     let dsn = support::dsn(audited, &database);
-    let config_path = config.path().to_string_lossy().into_owned();
-    let output = support::pgrisk(&[
-        "live",
-        "--config",
-        &config_path,
-        "--dsn",
-        &dsn,
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
+    let report = live_json_configured(&dsn, &fixture.config.join("\n"));
     drop(clients);
-    assert!(
-        output.status.success(),
-        "{rule} {kind}: pgrisk live failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    if let Some(notes) = report["notes"].as_array() {
-        let skipped = notes
-            .iter()
-            .filter_map(|n| n.as_str())
-            .find(|n| n.starts_with(&format!("{rule} skipped")));
-        assert!(
-            skipped.is_none(),
-            "{rule} {kind}: {}",
-            skipped.unwrap_or("")
-        );
-    }
+    let skipped = format!("{rule} skipped");
+    let notes = notes(&report);
+    let skip = notes.iter().find(|n| n.starts_with(&skipped));
+    assert!(skip.is_none(), "{rule} {kind}: {skip:?}");
     let found: Vec<serde_json::Value> = findings(&report, rule).into_iter().cloned().collect();
     if std::env::var_os("PGRISK_LIVE_FIXTURE").is_some() {
         eprintln!(

@@ -69,6 +69,48 @@ pub fn live_json(cluster: &Cluster, database: &str, extra: &[&str]) -> (Output, 
     (output, json)
 }
 
+/// The DSN of `database` on the test cluster, connecting as `user`.
+pub fn dsn_as(cluster: &Cluster, database: &str, user: &str) -> String {
+    support::dsn(cluster, database).replace("user=postgres", &format!("user={user}"))
+}
+
+/// `pgrisk live --format json --fail-on never` on `dsn` with `config` as its pgrisk.toml; the
+/// audit must complete.
+pub fn live_json_configured(dsn: &str, config: &str) -> serde_json::Value {
+    let file = tempfile::NamedTempFile::new().expect("config file");
+    std::fs::write(file.path(), config).expect("write config");
+    let path = file.path().to_string_lossy().into_owned();
+    let output = support::pgrisk(&[
+        "live",
+        "--config",
+        &path,
+        "--dsn",
+        dsn,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(
+        output.status.success(),
+        "pgrisk live failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+/// The notes of a live JSON report.
+pub fn notes(report: &serde_json::Value) -> Vec<String> {
+    report["notes"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .filter_map(|n| n.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The findings of one rule in a live JSON report.
 pub fn findings<'a>(report: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
     report["diagnostics"]

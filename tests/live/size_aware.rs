@@ -119,6 +119,12 @@ fn exported_stats_round_trip_into_size_aware_lint() {
     assert_eq!(file["version"], 1);
     assert_eq!(file["database"], "sized");
     assert!(file["server_version_num"].as_u64().unwrap() >= 120000);
+    // the server's clock, RFC 3339 in UTC: 2026-12-04T19:58:58Z
+    let captured = file["captured_at"].as_str().unwrap_or_default();
+    assert!(
+        captured.len() == 20 && captured.as_bytes()[10] == b'T' && captured.ends_with('Z'),
+        "{captured}"
+    );
     let orders = file["tables"]
         .as_array()
         .unwrap()

@@ -112,10 +112,7 @@ fn a_reader_stopped_by_lock_timeout_becomes_a_note() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let notes: Vec<&str> = report["notes"]
-        .as_array()
-        .map(|n| n.iter().filter_map(|n| n.as_str()).collect())
-        .unwrap_or_default();
+    let notes = notes(&report);
     assert!(
         notes.iter().any(|n| n.contains("lock_timeout")),
         "the locked sequence stops one reader: {notes:#?}"

@@ -74,8 +74,9 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
             .evidence("stats_age_seconds", server.stats_age_seconds)
             .evidence("counters", catalog::counters_scope(server))
             .help("find the queries in pg_stat_statements (`pgrisk live` lists them) and EXPLAIN them: an index on their filter columns, or a rewrite so one can be used");
-            if server.major() >= 16 {
-                finding = finding.evidence("last_seq_scan", stats.last_seq_scan.clone());
+            // read from PostgreSQL 16 on (the catalog reader's version table)
+            if let Some(last) = &stats.last_seq_scan {
+                finding = finding.evidence("last_seq_scan", last.clone());
             }
             Some(finding)
         })

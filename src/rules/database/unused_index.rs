@@ -73,8 +73,9 @@ pub fn check(cx: &DatabaseCx) -> Outcome {
                 "check the primary and every replica (each counts its own scans); if none uses it: DROP INDEX CONCURRENTLY {};",
                 i.object()
             ));
-            if server.major() >= 16 {
-                finding = finding.evidence("last_idx_scan", i.last_scan.clone());
+            // read from PostgreSQL 16 on (the catalog reader's version table)
+            if let Some(last) = &i.last_scan {
+                finding = finding.evidence("last_idx_scan", last.clone());
             }
             Some(finding)
         })
